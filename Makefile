@@ -1,0 +1,53 @@
+# The two commands of this book (see README.md):
+#   make site   builds the website into _build/html (creating .venv and installing everything first)
+#   make test   runs the whole test suite: lint, library tests, nbval, strict build, browser tests
+# Everything else here is a step of those two.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+JB_FLAGS := --all -n -W --keep-going
+
+.PHONY: site test venv data assets book lint unit nbval browser clean
+
+site: book
+
+test: lint unit nbval book browser
+
+# One virtual environment, rebuilt whenever the pinned requirements change.
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.10+ (Debian: apt-get install python3 python3-venv)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Fashion-MNIST: found locally (XENT_DATA_DIR, user cache, Debian's dataset-fashion-mnist) or downloaded.
+data: $(STAMP)
+	$(PY) -m xent.data
+
+# Third-party web assets (MathJax, ...) fetched from a package registry at build time, never committed.
+assets: $(STAMP)
+	$(PY) tools/fetch_assets.py
+
+book: $(STAMP) assets
+	$(BIN)/jupyter-book build $(JB_FLAGS) .
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+unit: $(STAMP)
+	$(BIN)/pytest tests --ignore=tests/browser
+
+nbval: $(STAMP) data
+	$(BIN)/pytest --nbval chapters --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+browser: $(STAMP)
+	$(BIN)/pytest tests/browser
+
+clean:
+	rm -rf _build
