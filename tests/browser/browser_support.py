@@ -1,0 +1,55 @@
+"""Shared pieces of the browser tests: where things are, and what a page did."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+# XENT_SITE points the tests at another built copy (default: this repository's build).
+SITE = Path(os.environ.get("XENT_SITE", REPO / "_build" / "html")).resolve()
+SCREENSHOTS = SITE.parent / "screenshots"
+CHROMIUM = os.environ.get("XENT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+NOT_BUILT = (
+    f"The website is not built: {SITE / 'index.html'} does not exist. Build it first with "
+    "`make site` (tools/fetch_assets.py, then jupyter-book build --all -n -W --keep-going .)."
+)
+
+
+def site_pages() -> list[str]:
+    """Every HTML page of the built site, as paths relative to _build/html (sorted)."""
+    if not SITE.is_dir():
+        return []
+    rels = (p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html"))
+    # _static/ holds theme template fragments and vendored files, not pages
+    return sorted(r for r in rels if not r.startswith(("_static/", "_sources/", "_images/")))
+
+
+@dataclass
+class PageLog:
+    """What happened while a page was open."""
+
+    requests: list[str] = field(default_factory=list)
+    offsite: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    http_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return (
+            [f"off-site request: {u}" for u in self.offsite]
+            + [f"failed request: {u}" for u in self.failed]
+            + [f"HTTP error: {u}" for u in self.http_errors]
+            + [f"console error: {m}" for m in self.console_errors]
+            + [f"page error: {m}" for m in self.page_errors]
+        )
