@@ -241,3 +241,7 @@ def test_gradcheck_inputs():
         xent.numerical_gradient(np.sum, [1.0, np.inf])
     with pytest.raises(TypeError, match="x: expected a real-valued array"):
         xent.numerical_gradient(np.sum, ["a"])
+    with pytest.raises(ValueError, match=r"grad_f: must return an array of x's shape \(3,\)"):
+        xent.gradcheck(np.sum, lambda v: np.zeros(2), np.ones(3))
+    with pytest.raises(ValueError, match=r"f: expected f\(x\) to return a scalar; got shape"):
+        xent.numerical_gradient(lambda v: v * 2, np.ones(3))

@@ -175,7 +175,7 @@ def test_web_explorer_html_is_deterministic_and_self_contained(kind):
     first = WEB[kind]()._repr_html_()
     assert first == WEB[kind]()._repr_html_()
     assert f'data-explorer="{kind}"' in first
-    assert "xentWeb.mountAll();" in first
+    assert "xentWeb.mountFrom(document.currentScript);" in first
     assert "http://" not in first and "https://" not in first  # no CDN, no remote anything
     assert "Math.random" not in first and "Date.now" not in first
     markup = first.split("<script>")[0]

@@ -336,7 +336,7 @@ def test_blocked_and_threaded_path(rng, with_options, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("offset", [0.0, 85.0, -90.0, 1e4, -1e4, 750.0, -750.0])
-def test_shift_free_fast_path_and_its_fallback(rng, dtype, offset):
+def test_shift_free_fast_path_and_its_fallback(rng, monkeypatch, dtype, offset):
     """Logits near 0 skip the max-subtraction; shifted ones (exp would overflow or
     underflow) must fall back to it, block by block, with the same accuracy."""
     n, c = 3000, 50  # several blocks, threaded
@@ -344,7 +344,12 @@ def test_shift_free_fast_path_and_its_fallback(rng, dtype, offset):
     z[n // 2 :] += offset  # the second half of the blocks is shifted
     z[7] += offset  # and one row of the first block
     y = rng.integers(0, c, size=n)
+    fallbacks = []
+    row_max = losses._row_max
+    monkeypatch.setattr(losses, "_row_max", lambda v: fallbacks.append(1) or row_max(v))
     loss, grad = xent.cross_entropy_and_grad(z.astype(dtype), y, reduction="none")
+    exp_is_safe = abs(offset) < (80 if dtype == np.float32 else 700)
+    assert (len(fallbacks) == 0) == exp_is_safe
     # the exact values do not depend on the shift (softmax is shift-invariant)
     z_centred = z - z.max(axis=1, keepdims=True)
     expected = reference_cross_entropy(z_centred, y, reduction="none")
@@ -361,6 +366,32 @@ def test_shift_free_fast_path_and_its_fallback(rng, dtype, offset):
         p32 = xent.softmax(z32)
         np.testing.assert_allclose(grad, p32 - xent.one_hot(y, c), atol=1e-6)
     assert np.isfinite(loss).all() and np.isfinite(grad).all()
+
+
+@pytest.mark.parametrize("offset", [0.0, 50.0, -50.0])
+@pytest.mark.parametrize("kind", ["plain", "smoothed", "probabilities"])
+def test_float32_accuracy_without_cancellation(rng, offset, kind):
+    """float32 losses within a few float32 ulps of the exact loss of the same (rounded)
+    inputs, even for small losses on large logits: nothing large is allowed to cancel."""
+    n, c = 2000, 100
+    z = rng.normal(scale=3.0, size=(n, c)) + offset
+    y = z.argmax(axis=1)
+    z[np.arange(n), y] += 5.0  # confident and right: small losses
+    z32 = z.astype(np.float32)
+    kwargs = {"reduction": "none"}
+    target = y
+    if kind == "smoothed":
+        kwargs["label_smoothing"] = 0.1
+    elif kind == "probabilities":
+        target = xent.one_hot(y, c) * 0.98 + 0.02 / c
+    exact = reference_cross_entropy(z32.astype(np.float64), target, **kwargs)
+    got = xent.cross_entropy(z32, target.astype(np.float32) if kind == "probabilities" else y,
+                             **kwargs).astype(np.float64)  # fmt: skip
+    eps32 = np.finfo(np.float32).eps
+    # a few rounding errors of size eps * (1 + loss) (measured: at most ~3). Computing
+    # logsumexp(z) first and subtracting z_y, as the textbook formula does, lets two
+    # numbers of size |offset| cancel: ~8 at offset 0, ~33 at offset 50.
+    assert np.all(np.abs(got - exact) <= 6 * eps32 * (1 + exact)), kind
 
 
 def test_blocked_path_probability_targets_and_spatial(rng):

@@ -10,7 +10,8 @@ and accessibility components with their speech rule maps) are unpacked into
 ``mathjax/tex-mml-chtml.js`` (Sphinx reads that relative to ``_static/``).
 
 ``_build/`` is git-ignored: nothing fetched here is committed. Running the script again is a
-no-op once the same version is in place (a stamp file records it). Needs Node's ``npm`` on PATH.
+no-op once the same version is in place (``_build/vendor.stamp`` records it).
+Needs Node's ``npm`` on PATH.
 
 Usage: python tools/fetch_assets.py [--root REPO] [--force]
 """
@@ -45,6 +46,7 @@ MATHJAX_KEEP = (
 )
 VENDOR = Path("_build") / "vendor"
 MATHJAX_DIR = VENDOR / "_static" / "mathjax"
+STAMP_FILE = Path("_build") / "vendor.stamp"
 STAMP = f"mathjax {MATHJAX_VERSION} {MATHJAX_INTEGRITY}\n"
 
 
@@ -110,10 +112,12 @@ def unpack_mathjax(tarball: Path, target: Path) -> int:
 
 def fetch_mathjax(root: Path, force: bool) -> None:
     target = root / MATHJAX_DIR
-    stamp = target / ".fetched"
-    if not force and stamp.is_file() and stamp.read_text() == STAMP:
+    stamp = root / STAMP_FILE  # outside the vendored tree, so it is not copied into the site
+    present = (target / "tex-mml-chtml.js").is_file()
+    if not force and present and stamp.is_file() and stamp.read_text() == STAMP:
         print(f"fetch_assets: MathJax {MATHJAX_VERSION} already in {target.relative_to(root)}")
         return
+    stamp.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tarball = npm_pack(f"mathjax@{MATHJAX_VERSION}", Path(tmp))
         got = integrity_of(tarball)

@@ -18,7 +18,7 @@ __all__ = ["gradcheck", "numerical_gradient"]
 def _scalar(value: object, name: str) -> float:
     arr = np.asarray(value)
     if arr.size != 1:
-        raise ValueError(f"{name}: f must return a scalar; got an array of shape {arr.shape}")
+        raise ValueError(f"{name}: expected f(x) to return a scalar; got shape {arr.shape}")
     return float(arr.reshape(()))
 
 

@@ -27,6 +27,7 @@ which is what torch's backward computes with a grad_output of ones.
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 _BLOCK_BYTES = 1 << 19
 # Up to this many classes, row maxima are computed column by column (see _row_max).
 _FEW_CLASSES = 32
-# Row sums of exp(z) in this range need no max-subtraction (see _exp_and_sum).
+# Row sums of exp(z) in this range need no max-subtraction (see _exp_unshifted).
 _SAFE_ROW_SUM = {
     np.float32: (np.float32(np.exp(-60.0)), np.finfo(np.float32).max),
     np.float64: (np.exp(-600.0), np.finfo(np.float64).max),
@@ -67,7 +68,16 @@ _SAFE_ROW_SUM = {
 # the GIL, so the threads really do run on separate cores (torch uses 2 threads here too).
 _PARALLEL_MIN_ELEMENTS = 1 << 17
 _NUM_THREADS = max(1, min(2, os.cpu_count() or 1))
-_pool: ThreadPoolExecutor | None = None
+
+
+@functools.cache
+def _thread_pool() -> ThreadPoolExecutor:
+    """The helper threads (created on first use; the calling thread is the other one)."""
+    return ThreadPoolExecutor(max_workers=_NUM_THREADS - 1, thread_name_prefix="xent")
+
+
+if hasattr(os, "register_at_fork"):  # a forked child has no threads: give it a new pool
+    os.register_at_fork(after_in_child=_thread_pool.cache_clear)
 
 
 @dataclass
@@ -78,7 +88,7 @@ class _Problem:
     logits: np.ndarray  # the logits as given (to name a bad entry's position)
     y: np.ndarray | None  # (M,) class indices, ignored rows set to 0; None: prob targets
     a: np.ndarray | None  # (M,) coefficient of -log p_y: (1-eps) w[y], 0 if ignored
-    b: np.ndarray | None  # (M,) coefficient of -(1/C) sum_c w_c log p_c, or None if eps = 0
+    b: np.ndarray | None  # (M,) eps/C, coefficient of -sum_c w_c log p_c; None if eps = 0
     t: np.ndarray | None  # (M, C) probability targets (prob-target case only)
     weight: np.ndarray | None  # (C,) class weights in the logits' dtype, or None
     smoothing: float
@@ -228,76 +238,109 @@ def _row_sum(x: np.ndarray) -> np.ndarray:
     return np.einsum("ij->i", x)
 
 
-def _exp_and_sum(z: np.ndarray, buf: np.ndarray, logits: np.ndarray) -> tuple[Any, np.ndarray]:
-    """Write ``e = exp(z - c)`` into ``buf``; return the shift ``c`` and the row sums ``s``.
+def _exp_unshifted(z: np.ndarray, buf: np.ndarray) -> np.ndarray | None:
+    """Fast path: ``buf = exp(z)`` and return the row sums, or None if the block needs the
+    textbook shift after all.
 
-    Softmax is shift-invariant: any ``c`` gives the same ``p = e / s``, and
-    ``logsumexp(z) = c + log s``. The textbook ``c = row max`` costs a reduction along rows
-    and a broadcast subtraction, two of the slowest passes, yet is only needed when
-    ``exp(z)`` itself would misbehave. So first try ``c = 0`` and keep it if every row sum
-    is finite (no overflow) and at least ``exp(-R)`` (R = 60 in float32, 600 in float64:
-    then the terms that matter are normal floats, and any underflowed term is too small
-    to change anything). Otherwise, or for nan / inf logits, redo the block the textbook
-    way, which is exact for every finite input.
+    Softmax is shift-invariant, so the max-subtraction is only needed when ``exp(z)`` would
+    misbehave; it costs a reduction along rows and a broadcast subtraction, two of the
+    slowest passes. Without it the result is as accurate whenever every row sum is finite
+    (no overflow) and at least ``exp(-R)`` (R = 60 in float32, 600 in float64: the terms
+    that matter are then normal floats, and underflowed ones are too small to count).
     """
     with np.errstate(over="ignore", invalid="ignore"):
         np.exp(z, out=buf)
     s = _row_sum(buf)
     low, high = _SAFE_ROW_SUM[z.dtype.type]
-    # comparisons with nan are False: a nan row sum also takes the slow path; -inf logits
-    # would vanish in exp, so the block's minimum (a fast whole-block reduction) checks them
+    # comparisons with nan are False, so nan takes the slow path; -inf logits vanish in
+    # exp, so the block's minimum (a fast whole-block reduction) checks for them
     if np.all((s >= low) & (s <= high)) and np.isfinite(z.min()):
-        return 0, s
-    if not np.isfinite(z).all():
-        check_finite(logits, "logits")  # raises, naming the first bad entry
+        return s
+    return None
+
+
+def _row_max_checked(z: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    """Row maxima, after making sure the block holds no nan or inf."""
     m = _row_max(z)
-    np.subtract(z, m[:, None], out=buf)
-    np.exp(buf, out=buf)
-    return m, _row_sum(buf)
+    # nan and +inf show in the maxima, -inf in the block's minimum: no full isfinite pass
+    if not (np.isfinite(m).all() and np.isfinite(z.min())):
+        check_finite(logits, "logits")  # raises, naming the first bad entry
+    return m
+
+
+def _target_rows(prob: _Problem, lo: int, hi: int) -> np.ndarray | None:
+    """Effective targets ``u = w * ((1-eps) t + eps/C)`` for probability targets, else None."""
+    if prob.t is None:
+        return None
+    t = prob.t[lo:hi]
+    u = t * (1.0 - prob.smoothing) + prob.smoothing / t.shape[1] if prob.smoothing else t.copy()
+    if prob.weight is not None:
+        u *= prob.weight
+    return u
 
 
 def _block(prob: _Problem, lo: int, hi: int, buf: np.ndarray, losses: np.ndarray, want_grad: bool):
     """Rows ``lo:hi``: write the per-row losses into ``losses[lo:hi]`` and, if
     ``want_grad``, the gradient into ``buf`` (which is then the gradient's own rows).
 
-    One softmax pass, all in place in ``buf``:  e = exp(z - c),  s = sum e,
-    lse = c + log s = logsumexp(z),  p = e / s,  loss = (sum u) lse - <u, z>,
-    grad = (sum u) e / s - u.
+    One softmax pass, in place in ``buf``: with a shift ``m`` (the row max, or 0 on the
+    fast path) ``e = exp(z - m)``, ``s = sum e``, ``logsumexp(z) = m + log s`` and
+    ``p = e / s``. The loss is assembled from non-negative pieces so that nothing large
+    cancels (float32 results as accurate as torch's):
+
+    * ``-log p_y = log(s / e_y)``, or ``(m - z_y) + log s`` when ``e_y`` underflows;
+    * ``sum_c u_c (-log p_c) = (sum u) log s - <u, z - m>``  (smoothing, prob targets).
+
+    The gradient is ``(sum u) e / s - u``, overwriting ``e``.
     """
     z = prob.z[lo:hi]
-    shift, s = _exp_and_sum(z, buf, prob.logits)
-    lse = shift + np.log(s)
-    num_classes = z.shape[1]
+    u = _target_rows(prob, lo, hi)
+    s = None
+    if u is None and prob.b is None:  # plain or weighted NLL: try the shift-free path
+        s = _exp_unshifted(z, buf)
+        m = 0
+    if s is None:
+        m = _row_max_checked(z, prob.logits)
+        np.subtract(z, m[:, None], out=buf)  # buf = z - m, still needed for the dots below
+        if u is not None:
+            u_dot_d = np.einsum("ij,ij->i", u, buf)
+        elif prob.b is not None:
+            w_dot_d = _row_sum(buf) if prob.weight is None else buf @ prob.weight
+        np.exp(buf, out=buf)
+        s = _row_sum(buf)
+    log_s = np.log(s)
 
-    if prob.y is not None:  # class indices: u = a e_y + b w, sum u = a + b sum(w)
-        y = prob.y[lo:hi]
-        z_y = np.take_along_axis(z, y[:, None], axis=1)[:, 0]
-        loss = prob.a[lo:hi] * (lse - z_y)
-        if prob.b is not None:  # smoothing term -sum_c w_c log p_c = sum(w) lse - <w, z>
-            w_sum = num_classes if prob.weight is None else prob.weight.sum()
-            w_dot_z = _row_sum(z) if prob.weight is None else z @ prob.weight
-            loss += prob.b[lo:hi] * (w_sum * lse - w_dot_z)
-        losses[lo:hi] = loss
-        if want_grad:
-            ga = prob.grad_a[lo:hi]
-            u_sum = ga if prob.grad_b is None else ga + prob.grad_b[lo:hi] * w_sum
-            buf *= (u_sum / s)[:, None]  # (sum u) p, computed on e in place
-            buf[np.arange(hi - lo), y] -= ga  # - a e_y
-            if prob.grad_b is not None:  # - b w
-                gb = prob.grad_b[lo:hi, None]
-                buf -= gb if prob.weight is None else gb * prob.weight
-    else:  # probability targets: u = w ((1-eps) t + eps/C), built per block
-        u = prob.t[lo:hi] * (1.0 - prob.smoothing) if prob.smoothing else prob.t[lo:hi].copy()
-        if prob.smoothing:
-            u += prob.smoothing / num_classes
-        if prob.weight is not None:
-            u *= prob.weight
+    if u is not None:  # probability targets
         u_sum = _row_sum(u)
-        losses[lo:hi] = u_sum * lse - np.einsum("ij,ij->i", u, z)
+        losses[lo:hi] = u_sum * log_s - u_dot_d
         if want_grad:
             buf *= (prob.grad_scale * u_sum / s)[:, None]
             u *= prob.grad_scale
             buf -= u
+        return
+
+    # class indices: u = a e_y + b w, so sum u = a + b sum(w)
+    rows = np.arange(hi - lo)
+    y = prob.y[lo:hi]
+    e_y = buf[rows, y]
+    z_y = np.take_along_axis(z, y[:, None], axis=1)[:, 0]
+    with np.errstate(divide="ignore", over="ignore"):
+        ratio = s / e_y
+    ratio_ok = (e_y >= np.finfo(z.dtype).tiny) & (ratio <= np.finfo(z.dtype).max)
+    nll = np.where(ratio_ok, np.log(np.where(ratio_ok, ratio, 1)), log_s + (m - z_y))
+    loss = prob.a[lo:hi] * nll
+    if prob.b is not None:  # smoothing term -sum_c w_c log p_c = sum(w) log s - <w, z - m>
+        w_sum = z.shape[1] if prob.weight is None else prob.weight.sum()
+        loss += prob.b[lo:hi] * (w_sum * log_s - w_dot_d)
+    losses[lo:hi] = loss
+    if want_grad:
+        ga = prob.grad_a[lo:hi]
+        u_sum = ga if prob.grad_b is None else ga + prob.grad_b[lo:hi] * w_sum
+        buf *= (u_sum / s)[:, None]  # (sum u) p, computed on e in place
+        buf[rows, y] -= ga  # - a e_y
+        if prob.grad_b is not None:  # - b w
+            gb = prob.grad_b[lo:hi, None]
+            buf -= gb if prob.weight is None else gb * prob.weight
 
 
 def _run(prob: _Problem, want_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -320,12 +363,9 @@ def _run(prob: _Problem, want_grad: bool) -> tuple[np.ndarray, np.ndarray | None
     if threads == 1 or num_rows < 2 * block_rows:
         work(0, num_rows)
     else:
-        global _pool
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_NUM_THREADS - 1, thread_name_prefix="xent")
         bounds = np.linspace(0, num_rows, threads + 1).astype(int)
         chunks = zip(bounds[1:-1], bounds[2:], strict=True)
-        futures = [_pool.submit(work, lo, hi) for lo, hi in chunks]
+        futures = [_thread_pool().submit(work, lo, hi) for lo, hi in chunks]
         try:
             work(bounds[0], bounds[1])  # this thread takes the first chunk itself
         finally:

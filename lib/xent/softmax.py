@@ -82,7 +82,7 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> np.ndarra
     arr, ax = _prepare(z, axis)
     m = _max_along(arr, ax, "z")
     out = m + np.log(np.exp(arr - m).sum(axis=ax, keepdims=True))
-    return out if keepdims else np.squeeze(out, axis=ax)
+    return out if keepdims else np.squeeze(out, axis=ax)[()]  # 1-D input: a NumPy scalar
 
 
 def log_softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:

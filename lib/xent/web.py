@@ -138,7 +138,7 @@ class WebExplorer:
             f'<p class="xent-fallback">{html.escape(FALLBACK)}</p>\n'
             f'<p class="xent-note">{html.escape(NOTE)}</p>\n'
             "</div>\n"
-            f"<script>\n{script}\nxentWeb.mountAll();\n</script>\n"
+            f"<script>\n{script}\nxentWeb.mountFrom(document.currentScript);\n</script>\n"
         )
 
 

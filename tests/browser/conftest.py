@@ -70,7 +70,10 @@ def browser():
 
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
+    """_build/screenshots/, emptied of the previous run's PNGs."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):
+        old.unlink()
     return SCREENSHOTS
 
 

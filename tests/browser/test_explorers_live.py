@@ -35,7 +35,7 @@ def _pages_with_explorers() -> list[str]:
     return [p for p in site_pages() if 'data-explorer="' in (SITE / p).read_text("utf-8")]
 
 
-EXPLORER_PAGES = _pages_with_explorers()
+EXPLORER_PAGES = _pages_with_explorers() or ["(site not built or no explorers)"]
 
 ROOTS_JS = """() => [...document.querySelectorAll(".xent-explorer[data-explorer]")].map((e) => ({
   id: e.id,
@@ -186,7 +186,7 @@ def settings(kind: str, cfg: dict) -> list[dict[str, object]]:
     raise AssertionError(f"unknown explorer kind {kind}")
 
 
-def exercise(page, root: dict, screenshots) -> int:
+def exercise(page, root: dict, screenshots, where: str) -> int:
     """Check the initial state, every setting, and one keyboard step; return numbers checked."""
     assert root["mounted"] and not root["fallbackShown"], f"{root['id']} did not mount"
     checked = check_state(page, root)
@@ -203,16 +203,18 @@ def exercise(page, root: dict, screenshots) -> int:
     )
     assert first.input_value() != before
     checked += check_state(page, root)
-    page.locator(f"#{root['id']}").screenshot(path=str(screenshots / f"explorer-{root['id']}.png"))
+    shot = screenshots / f"explorer-{where}-{root['id']}.png"
+    page.locator(f"#{root['id']}").screenshot(path=str(shot))
     return checked
 
 
 @pytest.mark.parametrize("path", EXPLORER_PAGES)
-def test_explorers_on_page_match_xent(path, open_page, screenshots):
+def test_explorers_on_page_match_xent(path, site, open_page, screenshots):
     page, log = open_page(path)
     roots = page.evaluate(ROOTS_JS)
     assert roots, f"{path}: no explorer found"
-    checked = sum(exercise(page, root, screenshots) for root in roots)
+    where = path.replace("/", "__")[:-5]
+    checked = sum(exercise(page, root, screenshots, where) for root in roots)
     assert log.problems() == [], path
     print(f"{path}: {len(roots)} explorer(s), {checked} displayed numbers checked against xent")
 
@@ -243,6 +245,6 @@ def test_standalone_page_with_every_explorer(open_page, screenshots):
     )
     roots = page.evaluate(ROOTS_JS)
     assert [r["id"] for r in roots] == [e.element_id for e in made]
-    checked = sum(exercise(page, root, screenshots) for root in roots)
+    checked = sum(exercise(page, root, screenshots, "standalone") for root in roots)
     assert log.problems() == [] and log.requests == []
     print(f"standalone: {len(roots)} explorers, {checked} displayed numbers checked against xent")

@@ -2,8 +2,9 @@
  * xent_explorers.js: the book's kernel-free explorers (sliders, bars, heatmap), vanilla JS.
  *
  * Needs xent_math.js (window.xentMath) loaded first. `xent.web` inlines both files into each
- * explorer's HTML output; xentWeb.mountAll() then builds every not-yet-mounted
- * <div class="xent-explorer" data-explorer="KIND" data-config="{...}" id="ROOT">.
+ * explorer's HTML output, ending with xentWeb.mountFrom(document.currentScript), which builds
+ * the explorer in the <div class="xent-explorer" data-explorer="KIND" data-config="{...}"
+ * id="ROOT"> just before the script (and any other one not yet mounted).
  * Element ids derive from the root id, so the same explorer renders the same HTML every time.
  * Every displayed number carries data-name and data-value (full precision) for the tests.
  */
@@ -11,7 +12,7 @@
   "use strict";
   var M = root.xentMath;
 
-  /* ---- formatting: x.toFixed(digits), "nan", "∞"; xent.web.format_number is the same ---- */
+  /* ---- formatting: x.toFixed(digits), "nan", infinity signs; as xent.web.format_number ---- */
   function fmt(x, digits) {
     if (Number.isNaN(x)) return "nan";
     if (x === Infinity) return "\u221e";
@@ -266,7 +267,7 @@
       controls: el("div", { "class": "xent-controls" }),
       update: function () {}
     };
-    var view = el("div", { "class": "xent-view", "aria-live": "polite" });
+    var view = el("div", { "class": "xent-view" });
     var render = build(ui, cfg);
     ui.update = function () {
       var nodes = render();
@@ -279,9 +280,23 @@
   }
 
   function mountAll() {
+    if (typeof document === "undefined") return;
     var roots = document.querySelectorAll(".xent-explorer[data-explorer]");
     Array.prototype.forEach.call(roots, mount);
   }
 
-  root.xentWeb = { fmt: fmt, mount: mount, mountAll: mountAll, kinds: Object.keys(EXPLORERS) };
+  /*
+   * Called by the inline script right after an explorer's <div>: mount that explorer (found
+   * from the script element itself, so it works even where the output is not yet attached to
+   * the document, as in some notebook front ends), then any other unmounted explorer.
+   */
+  function mountFrom(script) {
+    var prev = script && script.previousElementSibling;
+    if (prev && prev.classList.contains("xent-explorer")) mount(prev);
+    mountAll();
+  }
+
+  root.xentWeb = {
+    fmt: fmt, mount: mount, mountAll: mountAll, mountFrom: mountFrom, kinds: Object.keys(EXPLORERS)
+  };
 })(typeof self !== "undefined" ? self : this);

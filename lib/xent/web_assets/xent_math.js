@@ -3,7 +3,7 @@
  *
  * The same formulas as the Python library `xent` (chapters 1 to 5), for plain arrays of
  * numbers. tests/test_web_math.py runs this file under Node and checks every function
- * against `xent` to 1e-9 on a grid that includes extreme logits (±1e4, ±700).
+ * against `xent` to 1e-9 on a grid that includes extreme logits (+-1e4, +-700).
  *
  * Works as a CommonJS module (Node: require("./xent_math.js")) and as a plain script tag
  * (browser: window.xentMath).
