@@ -39,6 +39,7 @@ book: $(STAMP) assets
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(PY) tools/apply_explorer_tags.py --check
 
 unit: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/browser

@@ -316,3 +316,13 @@ def test_hflip() -> None:
     np.testing.assert_array_equal(flat, images[:, :, ::-1].reshape(200, -1))
     with pytest.raises(ValueError, match="p must"):
         data.hflip(images, rng, p=1.5)
+
+
+def test_to_features() -> None:
+    images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+    np.testing.assert_allclose(data.to_features(images), [[0.0, 1.0, 0.2, 0.4]], rtol=1e-6)
+    out = data.to_features(images, mean=0.5, std=0.25)
+    assert out.dtype == np.float32 and out.shape == (1, 4)
+    np.testing.assert_allclose(out, [[-2.0, 2.0, -1.2, -0.4]], rtol=1e-6)
+    with pytest.raises(ValueError, match="std"):
+        data.to_features(images, std=0.0)

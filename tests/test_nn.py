@@ -334,3 +334,15 @@ def test_iterate_minibatches_covers_everything_once() -> None:
     np.testing.assert_array_equal(np.concatenate(list(nn.iterate_minibatches(5, 2))), range(5))
     with pytest.raises(ValueError, match="batch_size"):
         next(nn.iterate_minibatches(5, 0))
+
+
+def test_mlp_builder() -> None:
+    net = nn.mlp([784, 32, 16, 10], rng=np.random.default_rng(0), dropout=0.25)
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds == ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
+    assert net.layers[0].init == "he" and net.layers[-1].init == "xavier"
+    assert net.forward(np.zeros((3, 784), dtype=np.float32)).shape == (3, 10)
+    plain = nn.mlp([5, 3], rng=np.random.default_rng(0))
+    assert [type(layer).__name__ for layer in plain.layers] == ["Linear"]
+    with pytest.raises(ValueError, match="sizes"):
+        nn.mlp([5], rng=np.random.default_rng(0))

@@ -42,6 +42,7 @@ __all__ = [
     "load_fashion_mnist",
     "read_idx",
     "search_dirs",
+    "to_features",
 ]
 
 CLASS_NAMES: tuple[str, ...] = (
@@ -302,6 +303,20 @@ def hflip(images: np.ndarray, rng: np.random.Generator, p: float = 0.5) -> np.nd
     out = square.copy()
     out[flip] = square[flip, :, ::-1]
     return out.reshape(images.shape)
+
+
+def to_features(images: np.ndarray, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
+    """Images ``(n, 28, 28)`` -> ``float32`` rows ``(n, 784)`` holding ``(pixel/255 - mean)/std``.
+
+    Take ``mean`` and ``std`` from the training images only (on the 0..1 scale), so that nothing
+    about the validation or test images leaks into the model.
+    """
+    if std <= 0:
+        raise ValueError(f"std must be > 0, got {std}")
+    x = images.reshape(images.shape[0], -1).astype(np.float32)
+    x *= np.float32(1.0 / (255.0 * std))
+    x -= np.float32(mean / std)
+    return x
 
 
 # --------------------------------------------------------------------------- CLI

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -63,9 +64,11 @@ _SAFE_ROW_SUM = {
     np.float32: (np.float32(np.exp(-60.0)), np.finfo(np.float32).max),
     np.float64: (np.exp(-600.0), np.finfo(np.float64).max),
 }
-# From this many logits on, split the rows into one chunk per thread: the calling thread
-# does the first chunk, a small pool the others. NumPy's ufuncs and reductions release
-# the GIL, so the threads really do run on separate cores (torch uses 2 threads here too).
+# Smallest and largest normal floats.
+_NORMAL_RANGE = {t: (np.finfo(t).tiny, np.finfo(t).max) for t in (np.float32, np.float64)}
+# From this many logits on, the calling thread and a small pool share out the blocks.
+# NumPy's ufuncs and reductions release the GIL, so the threads really do run on
+# separate cores (torch uses 2 threads here too).
 _PARALLEL_MIN_ELEMENTS = 1 << 17
 _NUM_THREADS = max(1, min(2, os.cpu_count() or 1))
 
@@ -126,6 +129,7 @@ def _prepare(
     reduction: str,
     label_smoothing: float,
 ) -> _Problem:
+    """Validate every argument (see xent._checks) and lay the problem out as rows."""
     z_full = as_float_array(logits, "logits")
     if z_full.ndim == 0:
         raise ValueError("logits: expected shape (C,), (N, C) or (N, C, d1, ...); got a scalar")
@@ -167,8 +171,7 @@ def _prepare(
         z=z, logits=z_full, weight=w, smoothing=eps, reduction=reduction, out_shape=index_shape
     )
 
-    if tgt.shape == z_full.shape and tgt.shape != index_shape:
-        # ---- class-probability targets
+    if tgt.shape == z_full.shape:  # ---- class-probability targets
         if not np.issubdtype(tgt.dtype, np.floating):
             raise TypeError(
                 f"target: class-probability targets (same shape as logits, {z_full.shape}) "
@@ -190,8 +193,7 @@ def _prepare(
             grad_scale=dtype.type(grad_scale), **common,
         )  # fmt: skip
 
-    # ---- class-index targets
-    if tgt.shape != index_shape:
+    if tgt.shape != index_shape:  # ---- class-index targets
         raise ValueError(
             f"target: expected class indices of shape {index_shape} or class probabilities "
             f"of shape {z_full.shape} (logits shape {z_full.shape}); got shape {tgt.shape}"
@@ -305,7 +307,8 @@ def _block(prob: _Problem, lo: int, hi: int, buf: np.ndarray, losses: np.ndarray
         if u is not None:
             u_dot_d = np.einsum("ij,ij->i", u, buf)
         elif prob.b is not None:
-            w_dot_d = _row_sum(buf) if prob.weight is None else buf @ prob.weight
+            w = np.ones(z.shape[1], z.dtype) if prob.weight is None else prob.weight
+            w_dot_d = np.einsum("ij,j->i", buf, w)  # einsum, not BLAS: no extra threads
         np.exp(buf, out=buf)
         s = _row_sum(buf)
     log_s = np.log(s)
@@ -323,10 +326,11 @@ def _block(prob: _Problem, lo: int, hi: int, buf: np.ndarray, losses: np.ndarray
     rows = np.arange(hi - lo)
     y = prob.y[lo:hi]
     e_y = buf[rows, y]
-    z_y = np.take_along_axis(z, y[:, None], axis=1)[:, 0]
+    z_y = z[rows, y]
     with np.errstate(divide="ignore", over="ignore"):
         ratio = s / e_y
-    ratio_ok = (e_y >= np.finfo(z.dtype).tiny) & (ratio <= np.finfo(z.dtype).max)
+    tiny, huge = _NORMAL_RANGE[z.dtype.type]
+    ratio_ok = (e_y >= tiny) & (ratio <= huge)
     nll = np.where(ratio_ok, np.log(np.where(ratio_ok, ratio, 1)), log_s + (m - z_y))
     loss = prob.a[lo:hi] * nll
     if prob.b is not None:  # smoothing term -sum_c w_c log p_c = sum(w) log s - <w, z - m>
@@ -350,27 +354,30 @@ def _run(prob: _Problem, want_grad: bool) -> tuple[np.ndarray, np.ndarray | None
     losses = np.empty(num_rows, dtype=dtype)
     grad = np.empty((num_rows, num_classes), dtype=dtype) if want_grad else None
     block_rows = max(1, _BLOCK_BYTES // (num_classes * dtype.itemsize))
+    starts = iter(range(0, num_rows, block_rows))
+    lock = threading.Lock()
 
-    def work(lo: int, hi: int) -> None:
-        # the gradient rows double as the scratch buffer; the loss alone needs a small one
-        scratch = None if want_grad else np.empty((min(block_rows, hi - lo), num_classes), dtype)
-        for start in range(lo, hi, block_rows):
-            stop = min(start + block_rows, hi)
+    def next_start() -> int | None:
+        with lock:
+            return next(starts, None)
+
+    def work() -> None:
+        # Every thread takes the next unprocessed block until none is left, so a thread
+        # that starts late or is descheduled on a busy machine holds nobody up. The
+        # gradient rows double as the scratch buffer; the loss alone needs a small one.
+        scratch = None if want_grad else np.empty((min(block_rows, num_rows), num_classes), dtype)
+        while (start := next_start()) is not None:
+            stop = min(start + block_rows, num_rows)
             buf = grad[start:stop] if want_grad else scratch[: stop - start]
             _block(prob, start, stop, buf, losses, want_grad)
 
-    threads = _NUM_THREADS if prob.z.size >= _PARALLEL_MIN_ELEMENTS else 1
-    if threads == 1 or num_rows < 2 * block_rows:
-        work(0, num_rows)
-    else:
-        bounds = np.linspace(0, num_rows, threads + 1).astype(int)
-        chunks = zip(bounds[1:-1], bounds[2:], strict=True)
-        futures = [_thread_pool().submit(work, lo, hi) for lo, hi in chunks]
-        try:
-            work(bounds[0], bounds[1])  # this thread takes the first chunk itself
-        finally:
-            for f in futures:
-                f.result()  # wait for all, re-raising a worker's exception (bad logits)
+    big = prob.z.size >= _PARALLEL_MIN_ELEMENTS and num_rows >= 2 * block_rows
+    helpers = [_thread_pool().submit(work) for _ in range(_NUM_THREADS - 1)] if big else []
+    try:
+        work()  # the calling thread works too
+    finally:
+        for helper in helpers:
+            helper.result()  # wait for all; re-raises a helper's exception (bad logits)
     return losses, grad
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "ReLU",
     "Sequential",
     "iterate_minibatches",
+    "mlp",
     "predict_logits",
     "train_epoch",
 ]
@@ -297,6 +298,30 @@ class CrossEntropyLoss:
             f"CrossEntropyLoss(weight={'None' if self.weight is None else 'array'}, "
             f"label_smoothing={self.label_smoothing}, reduction={self.reduction!r})"
         )
+
+
+def mlp(
+    sizes: list[int] | tuple[int, ...],
+    *,
+    rng: np.random.Generator,
+    dropout: float = 0.0,
+    dtype: Any = np.float32,
+) -> Sequential:
+    """A multilayer perceptron ``sizes[0] -> ... -> sizes[-1]``.
+
+    Every hidden layer is ``Linear`` (He initialisation) + ``ReLU`` (+ ``Dropout(dropout)`` if
+    ``dropout > 0``); the output layer is a plain ``Linear`` with Xavier initialisation, whose
+    outputs are the logits. All randomness (weights, dropout masks) comes from ``rng``.
+    """
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs an input and an output size, got {sizes}")
+    layers: list[Module] = []
+    for n_in, n_out in zip(sizes[:-2], sizes[1:-1], strict=True):
+        layers += [Linear(n_in, n_out, rng=rng, dtype=dtype), ReLU()]
+        if dropout > 0:
+            layers.append(Dropout(dropout, rng=rng))
+    layers.append(Linear(sizes[-2], sizes[-1], rng=rng, init="xavier", dtype=dtype))
+    return Sequential(*layers)
 
 
 def _saved(value: Any, layer: Any) -> Any:

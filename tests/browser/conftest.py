@@ -2,9 +2,10 @@
 
 The site is served from a thread on 127.0.0.1 (a random free port) for the whole session;
 Chromium is driven by Playwright for Python with the system browser (never `playwright
-install`). Every page a test opens goes through `open_page`, which blocks and records any
-request that is not to that server and collects console errors, page errors, failed requests
-and HTTP errors, so a test can assert the page was self-contained and clean.
+install`). Every page a test opens goes through `open_page` (a page of the site) or
+`blank_page` (nothing may load at all), which block and record any request that is not to the
+local server and collect console errors, page errors, failed requests and HTTP errors, so a
+test can assert the page was self-contained and clean.
 
 If _build/html does not exist the tests FAIL (build it first: `make site`).
 """
@@ -77,26 +78,28 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
-@pytest.fixture
-def open_page(browser, base_url):
-    """open_page(path_or_none) -> (page, log). None gives a blank page on the same guard."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    local = urlsplit(base_url).netloc
+class _GuardedContext:
+    """A browser context whose pages may only reach `local_netloc` (everything else is blocked
+    and recorded), with one PageLog for all its pages."""
 
-    def guard(route):
+    def __init__(self, browser, local_netloc: str | None) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.local = local_netloc
+        self.log = PageLog()
+        self.context.route("**/*", self._guard)
+
+    def _guard(self, route) -> None:
         url = route.request.url
         parts = urlsplit(url)
-        if parts.scheme in ("data", "blob", "about") or parts.netloc == local:
+        if parts.scheme in ("data", "blob", "about") or (self.local and parts.netloc == self.local):
             route.continue_()
         else:
-            log.offsite.append(url)
+            self.log.offsite.append(url)
             route.abort("blockedbyclient")
 
-    log = PageLog()
-    context.route("**/*", guard)
-
-    def _open(path: str | None):
-        page = context.new_page()
+    def new_page(self):
+        log = self.log
+        page = self.context.new_page()
         page.on("request", lambda r: log.requests.append(r.url))
         page.on(
             "requestfailed",
@@ -110,10 +113,27 @@ def open_page(browser, base_url):
             "console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None
         )
         page.on("pageerror", lambda e: log.page_errors.append(str(e)))
-        if path is not None:
-            page.goto(base_url + path, wait_until="load")
-            page.wait_for_load_state("networkidle")
-        return page, log
+        return page
+
+
+@pytest.fixture
+def open_page(browser, base_url):
+    """open_page(path) -> (page, log): a page of the built site, loaded and network-idle."""
+    guarded = _GuardedContext(browser, urlsplit(base_url).netloc)
+
+    def _open(path: str):
+        page = guarded.new_page()
+        page.goto(base_url + path, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        return page, guarded.log
 
     yield _open
-    context.close()
+    guarded.context.close()
+
+
+@pytest.fixture
+def blank_page(browser):
+    """(page, log) for a blank page that may load nothing at all (no site needed)."""
+    guarded = _GuardedContext(browser, None)
+    yield guarded.new_page(), guarded.log
+    guarded.context.close()

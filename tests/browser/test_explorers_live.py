@@ -227,7 +227,7 @@ def test_each_chapter_shows_its_explorer(path, site):
     assert f'data-explorer="{kind}"' in page.read_text("utf-8"), f"{path}: no {kind} explorer"
 
 
-def test_standalone_page_with_every_explorer(open_page, screenshots):
+def test_standalone_page_with_every_explorer(blank_page, screenshots):
     """All five xent.web explorers (plus a renamed second one) on one page, no site needed."""
     made = [
         xent.web.entropy_explorer(),
@@ -238,7 +238,7 @@ def test_standalone_page_with_every_explorer(open_page, screenshots):
         xent.web.weighted_ce_explorer(),
     ]
     body = "\n".join(e._repr_html_() for e in made)
-    page, log = open_page(None)
+    page, log = blank_page
     page.set_content(
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>explorers</title>'
         f"</head><body>{body}</body></html>"
