@@ -304,10 +304,18 @@ def test_label_smoothing_is_ce_against_the_smoothed_distribution(shape, eps, red
 
 @pytest.mark.parametrize("with_options", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_blocked_and_threaded_path(rng, with_options, dtype):
+def test_blocked_and_threaded_path(rng, monkeypatch, with_options, dtype):
     """Large enough for several row blocks and for the thread pool."""
-    n, c = 800, 200
-    assert n * c >= losses._PARALLEL_MIN_ELEMENTS
+    n, c = 1200, 250
+    submitted = []
+    pool = losses._thread_pool()
+
+    class RecordingPool:  # the real pool, counting the work handed to it
+        def submit(self, fn):
+            submitted.append(fn)
+            return pool.submit(fn)
+
+    monkeypatch.setattr(losses, "_thread_pool", RecordingPool)
     z = rng.normal(scale=3.0, size=(n, c))
     y = rng.integers(0, c, size=n)
     kwargs = {}
@@ -332,6 +340,7 @@ def test_blocked_and_threaded_path(rng, with_options, dtype):
     loss_only = xent.cross_entropy(z.astype(dtype), y, reduction="none", **kwargs)
     ref_per_sample = reference_cross_entropy(z, y, reduction="none", **kwargs)
     np.testing.assert_allclose(loss_only, ref_per_sample, rtol=tol * 10)
+    assert len(submitted) == 2 * (losses._NUM_THREADS - 1)  # both calls were threaded
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -339,7 +348,7 @@ def test_blocked_and_threaded_path(rng, with_options, dtype):
 def test_shift_free_fast_path_and_its_fallback(rng, monkeypatch, dtype, offset):
     """Logits near 0 skip the max-subtraction; shifted ones (exp would overflow or
     underflow) must fall back to it, block by block, with the same accuracy."""
-    n, c = 3000, 50  # several blocks, threaded
+    n, c = 6000, 50  # several blocks, threaded
     z = rng.normal(scale=3.0, size=(n, c))
     z[n // 2 :] += offset  # the second half of the blocks is shifted
     z[7] += offset  # and one row of the first block
