@@ -265,11 +265,13 @@ def test_matches_documented_formulas(problem):
 @given(problem=problems())
 def test_gradient_matches_numerical_gradient(problem):
     z, target, kwargs = problem
+    # central differences carry a rounding error of about 1e-16 |f| / 1e-6
+    f_scale = max(1.0, float(np.abs(np.sum(reference_cross_entropy(z, target, **kwargs)))))
     np.testing.assert_allclose(
         xent.cross_entropy_grad(z, target, **kwargs),
         reference_grad(z, target, **kwargs),
         rtol=1e-6,
-        atol=1e-8,
+        atol=1e-8 * f_scale,
     )
 
 
@@ -451,7 +453,7 @@ def test_reference_json_covers_the_cases_that_matter():
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_matches_live_torch(rng, dtype):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", exc_type=ImportError)  # also a broken install
     functional = torch.nn.functional
     tol = 1e-10 if dtype == "float64" else 1e-5
     cases = []

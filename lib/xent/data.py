@@ -1,4 +1,6 @@
-"""Fashion-MNIST: find, verify and load the official IDX files (chapter 6, {ref}`ch-fashion-mnist`).
+"""Fashion-MNIST: find, verify and load the official IDX files.
+
+See chapter 6 (Fashion-MNIST end to end).
 
 The four files are looked for, in this order, in
 

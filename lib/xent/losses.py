@@ -23,6 +23,12 @@ Reductions: 'sum' adds the ``loss_i``; 'none' returns them; 'mean' divides the s
 without weights; all rows ignored gives nan) and by the number of rows ``N * d1 * ...``
 for probability targets. The gradient for reduction='none' is that of ``sum(loss_i)``,
 which is what torch's backward computes with a grad_output of ones.
+
+Implementation: ``_prepare`` validates and reduces every variant to per-row coefficients;
+``_block`` does one softmax pass over a block of rows, in place in the gradient's memory;
+``_run`` hands the blocks to one or two threads. The speed tricks are explained where
+they are used (and measured in benchmarks/README.md); the plain formulas above are what
+tests/test_losses.py checks them against.
 """
 
 from __future__ import annotations
@@ -74,7 +80,8 @@ _SAFE_ROW_SUM = {
 }
 # Smallest and largest normal floats.
 _NORMAL_RANGE = {t: (np.finfo(t).tiny, np.finfo(t).max) for t in (np.float32, np.float64)}
-_NUM_THREADS = max(1, min(2, os.cpu_count() or 1))
+_USABLE_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+_NUM_THREADS = max(1, min(2, _USABLE_CPUS or 1))
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""Classification metrics in NumPy (chapter 6, {ref}`ch-fashion-mnist`).
+"""Classification metrics in NumPy (see chapter 6, Fashion-MNIST end to end).
 
 All functions take integer class labels ``y_true`` and ``y_pred`` of shape ``(n,)`` (take
 ``logits.argmax(axis=1)`` first). ``num_classes`` fixes the set of classes ``0..K-1``; when it is

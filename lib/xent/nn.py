@@ -1,4 +1,6 @@
-"""A small multilayer perceptron, written out by hand in NumPy (chapter 6, {ref}`ch-fashion-mnist`).
+"""A small multilayer perceptron, written out by hand in NumPy.
+
+See chapter 6 (Fashion-MNIST end to end).
 
 Every layer is a :class:`Module` with ``forward(x)`` and ``backward(grad)``: ``backward`` takes
 dL/d(output) and returns dL/d(input), and *overwrites* (never accumulates) the layer's parameter
@@ -7,9 +9,9 @@ and ``layer.grads``; ``layer.parameters()`` lists them as ``(param, grad)`` pair
 array objects for the whole life of the layer, which is what the optimisers in :mod:`xent.optim`
 hold on to.
 
-The loss is the fused softmax + cross-entropy of chapter 4 ({ref}`ch-ce-gradient`),
-:func:`xent.cross_entropy_and_grad`, whose gradient with respect to the logits is
-``(softmax(z) - y) / n``.
+The loss is the fused softmax + cross-entropy :func:`xent.cross_entropy_and_grad`, whose
+gradient with respect to the logits is ``(softmax(z) - y) / n`` (chapter 4, The cross-entropy +
+softmax gradient).
 """
 
 from __future__ import annotations
@@ -256,7 +258,7 @@ class CrossEntropyLoss:
     ``forward(logits, target)`` returns the loss (a float for ``reduction="mean"``/``"sum"``);
     ``backward(grad=1.0)`` returns ``grad * dL/dlogits``. ``weight``, ``ignore_index``,
     ``label_smoothing`` and ``reduction`` mean what they mean in :func:`xent.cross_entropy`
-    (chapter 5, {ref}`ch-weighted-ce`, for the class weights).
+    (chapter 5, Weighted cross-entropy, for the class weights).
     Keeps for backward: dL/dlogits from the forward pass (one shared softmax pass).
     """
 

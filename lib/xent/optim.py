@@ -1,4 +1,6 @@
-"""Optimisers and learning-rate schedules for :mod:`xent.nn` (chapter 6, {ref}`ch-fashion-mnist`).
+"""Optimisers and learning-rate schedules for :mod:`xent.nn`.
+
+See chapter 6 (Fashion-MNIST end to end).
 
 An optimiser holds ``(param, grad)`` pairs (``model.parameters()``) and, on ``step()``, updates
 every ``param`` in place from its ``grad``. The update rules follow PyTorch's ``torch.optim``
