@@ -33,6 +33,9 @@ def test_entropy_hand_computed():
     assert info.entropy([0.25, 0.25, 0.5], base=2) == pytest.approx(1.5, rel=1e-15)
     assert info.entropy(np.full(8, 1 / 8)) == pytest.approx(math.log(8), rel=1e-15)
     assert info.entropy([1.0, 0.0, 0.0]) == 0.0  # 0 log 0 = 0
+    # a certain outcome carries no surprise: +0.0, which prints as "0.0", never "-0.0"
+    assert not np.signbit(info.entropy([1.0, 0.0, 0.0]))
+    assert not np.signbit(info.cross_entropy([0.0, 1.0], [0.0, 1.0]))
     assert info.entropy([0.5, 0.5], base=10) == pytest.approx(math.log10(2), rel=1e-14)
 
 

@@ -13,6 +13,9 @@ If none of them has the files, they are downloaded over HTTPS from Zalando's rel
 user cache. Wherever they come from, the SHA-256 of the *decompressed* IDX bytes is checked
 against :data:`SHA256` (Debian recompresses the ``.gz`` wrappers, so only the decompressed bytes
 are stable). Run ``python -m xent.data`` to make sure the data is present and see where it is.
+
+Import it as ``from xent import data``: ``import xent`` alone does not load this module, so that
+``python -m xent.data`` runs it cleanly as a script.
 """
 
 from __future__ import annotations

@@ -42,10 +42,12 @@ def _in_base(nats: np.ndarray, base: float | None) -> np.ndarray | np.floating:
     return nats[()]  # a 0-d result becomes a NumPy scalar
 
 
-def _plogq(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """``p * log q`` with the convention ``0 * log q = 0`` (also for ``q = 0``)."""
+def _minus_sum_plogq(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``-sum_i p_i log q_i`` with the convention ``0 * log q = 0`` (also for ``q = 0``)."""
     with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf; 0 * -inf is masked
-        return np.where(p > 0, p * np.log(q), 0.0)
+        terms = np.where(p > 0, p * np.log(q), 0.0)
+    # "0.0 -" rather than unary minus: a certain outcome has entropy 0.0, not -0.0
+    return 0.0 - terms.sum(axis=-1)
 
 
 def entropy(p: ArrayLike, base: float | None = None) -> np.ndarray | np.floating:
@@ -54,7 +56,7 @@ def entropy(p: ArrayLike, base: float | None = None) -> np.ndarray | np.floating
     See chapter 1 (Entropy, cross-entropy and KL divergence).
     """
     arr = _distribution(p, "p")
-    return _in_base(-_plogq(arr, arr).sum(axis=-1), base)
+    return _in_base(_minus_sum_plogq(arr, arr), base)
 
 
 def cross_entropy(
@@ -68,7 +70,7 @@ def cross_entropy(
     pa = _distribution(p, "p")
     qa = _distribution(q, "q")
     check_same_shape(pa, qa, "p", "q")
-    return _in_base(-_plogq(pa, qa).sum(axis=-1), base)
+    return _in_base(_minus_sum_plogq(pa, qa), base)
 
 
 def kl_divergence(
