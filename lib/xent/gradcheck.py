@@ -57,15 +57,16 @@ def gradcheck(
 ) -> float:
     """Largest relative error between ``grad_f(x)`` (analytic, a) and ``numerical_gradient`` (n).
 
-        rel_err = max_i |a_i - n_i| / max(|a_i|, |n_i|, tiny)
+    ``rel_err = max_i abs(a_i - n_i) / max(abs(a_i), abs(n_i), tiny)``
 
     ``tiny`` only keeps 0/0 away (both gradients exactly zero count as agreeing). Rules
     of thumb in float64 with eps=1e-6 (as in Stanford's CS231n notes): rel_err < 1e-7 the
     gradient is right; up to ~1e-4 acceptable for functions with kinks (ReLU, max);
-    1e-4 to 1e-2 suspicious; > 1e-2 the gradient is probably wrong. Entries where the
-    true gradient is below ~1e-8 are dominated by rounding noise (about 1e-10 |f|) and
-    can show a large relative error on their own: check at points where gradients are
-    not tiny (e.g. moderate logits). See chapter 4 (The cross-entropy + softmax gradient).
+    1e-4 to 1e-2 suspicious; > 1e-2 the gradient is probably wrong. Rounding puts an
+    absolute error of about ``1e-16 * abs(f) / eps`` (1e-10 ``abs(f)`` at eps=1e-6) on every
+    numerical entry, so an entry with ``abs(a_i)`` below about ``1e-3 * abs(f)`` can already
+    show more than 1e-7 on its own: check at points where gradients are not tiny (moderate
+    logits), or use a larger eps (1e-5). See chapter 4 (The cross-entropy + softmax gradient).
     """
     point = as_float_array(x, "x").astype(np.float64, copy=True)
     analytic = np.asarray(grad_f(point.copy()), dtype=np.float64)
