@@ -99,22 +99,28 @@ def _decode(value):
     return value
 
 
-def run_js(calls: list[tuple[str, list]]) -> list:
-    """Evaluate [(function name, args), ...] in xent_math.js under Node; return the results."""
+def _node(driver: str, files: list[str], payload: object) -> object:
+    """Run ``driver`` under Node with ``files`` as arguments and ``payload`` as JSON on stdin;
+    return its JSON output."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("Node.js is required for tests/test_web_math.py (apt-get install nodejs)")
-    path = resources.files("xent").joinpath("web_assets", "xent_math.js")
     proc = subprocess.run(
-        [node, "-e", DRIVER, str(path)],
-        input=json.dumps(calls),
+        [node, "-e", driver, *files],
+        input=json.dumps(payload),
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    return _decode(json.loads(proc.stdout))
+    return json.loads(proc.stdout)
+
+
+def run_js(calls: list[tuple[str, list]]) -> list:
+    """Evaluate [(function name, args), ...] in xent_math.js under Node; return the results."""
+    path = resources.files("xent").joinpath("web_assets", "xent_math.js")
+    return _decode(_node(DRIVER, [str(path)], calls))
 
 
 def assert_close(js, ref, what: str) -> None:
@@ -265,18 +271,9 @@ def test_displayed_number_format_matches_python():
     values += [k / 2**14 for k in range(-40, 40)]  # many exact ties at 4 digits
     cases = [(x, d) for x in values for d in (1, 2, 4)]
     cases += [("Infinity", 4), ("-Infinity", 4), ("NaN", 4)]
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("Node.js is required for tests/test_web_math.py (apt-get install nodejs)")
     assets = resources.files("xent").joinpath("web_assets")
-    proc = subprocess.run(
-        [node, "-e", FMT_DRIVER, str(assets / "xent_math.js"), str(assets / "xent_explorers.js")],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    texts = _node(
+        FMT_DRIVER, [str(assets / "xent_math.js"), str(assets / "xent_explorers.js")], cases
     )
-    assert proc.returncode == 0, proc.stderr
-    for (x, d), text in zip(cases, json.loads(proc.stdout), strict=True):
+    for (x, d), text in zip(cases, texts, strict=True):
         assert text == format_number(float(x), d), (x, d)
