@@ -63,20 +63,21 @@ def run_ours(x, y, x_test, y_test, mean, std, args) -> tuple[list[float], list[f
     opt = optim.SGD(
         model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY, nesterov=True
     )
+    # The chapter's own loop, nn.train_epoch, drawing the same seeded batches as batches()
+    # gives PyTorch: one rng(0), one permutation per epoch.
     epochs = batches(len(x), args.epochs, args.batch_size)
     total_steps = sum(len(e) for e in epochs)
     warmup = len(epochs[0]) // 2  # half an epoch of linear warm-up, as in the chapter
+    batch_rng = np.random.default_rng(0)
     test_features = data.to_features(x_test, mean, std)
     times, accs = [], []
-    for epoch in epochs:
+    for _ in epochs:
         start = time.perf_counter()
-        model.train()
-        for idx in epoch:
-            logits = model.forward(data.to_features(x[idx], mean, std))
-            loss_fn.forward(logits, y[idx])
-            model.backward(loss_fn.backward(), input_grad=False)
-            opt.lr = optim.cosine_lr(opt.steps, total_steps, LR, warmup_steps=warmup)
-            opt.step()
+        nn.train_epoch(
+            model, loss_fn, opt, x, y, batch_size=args.batch_size, rng=batch_rng,
+            transform=lambda b: data.to_features(b, mean, std),
+            lr_schedule=lambda step: optim.cosine_lr(step, total_steps, LR, warmup_steps=warmup),
+        )  # fmt: skip
         times.append(time.perf_counter() - start)
         pred = nn.predict_logits(model, test_features).argmax(axis=1)
         accs.append(metrics.accuracy(y_test, pred))
