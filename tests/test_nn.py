@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xent
+from helpers import raises_naming
 from xent import nn, optim
 
 RTOL_SMOOTH = 1e-6  # gradcheck relative error for smooth maps in float64
@@ -109,11 +110,11 @@ def test_linear_is_reproducible_from_seed_and_validates() -> None:
     a = nn.Linear(4, 3, rng=np.random.default_rng(7))
     b = nn.Linear(4, 3, rng=np.random.default_rng(7))
     np.testing.assert_array_equal(a.params["W"], b.params["W"])
-    with pytest.raises(ValueError, match="init"):
+    with raises_naming(ValueError, "init"):
         nn.Linear(4, 3, rng=np.random.default_rng(0), init="lecun")
-    with pytest.raises(TypeError, match="rng"):
+    with raises_naming(TypeError, "rng"):
         nn.Linear(4, 3, rng=0)
-    with pytest.raises(ValueError, match=r"\(n, 4\)"):
+    with raises_naming(ValueError, "x"):
         a.forward(np.ones((2, 5), dtype=np.float32))
     with pytest.raises(RuntimeError, match="before forward"):
         nn.Linear(4, 3, rng=np.random.default_rng(0)).backward(np.ones((1, 3)))
@@ -166,7 +167,7 @@ def test_dropout_eval_mode_is_identity() -> None:
     drop = nn.Dropout(0.5, rng=np.random.default_rng(0)).eval()
     assert drop.forward(x) is x
     assert drop.backward(x) is x
-    with pytest.raises(ValueError, match="p must"):
+    with raises_naming(ValueError, "p"):
         nn.Dropout(1.0, rng=np.random.default_rng(0))
 
 
@@ -323,7 +324,12 @@ def test_train_epoch_and_predict_logits() -> None:
     assert history[-1][1] > 0.95
     logits = nn.predict_logits(net, x, batch_size=64)
     assert logits.shape == (300, 3) and net.training  # mode restored
-    np.testing.assert_array_equal(logits, nn.predict_logits(net, x))  # no dropout at eval
+    # No dropout at evaluation: the default batch size gives the same logits, up to float32
+    # rounding. Not bit for bit: BLAS blocks the matrix products by the batch shape, so a sum
+    # of 16 products can round differently; allow a few ulps of the largest logit.
+    other = nn.predict_logits(net, x)
+    scale = float(np.abs(logits).max())
+    np.testing.assert_allclose(other, logits, rtol=0, atol=32 * np.finfo(np.float32).eps * scale)
     assert np.mean(logits.argmax(axis=1) == y) > 0.95
 
 
@@ -332,7 +338,7 @@ def test_iterate_minibatches_covers_everything_once() -> None:
     assert [len(b) for b in batches] == [4, 4, 2]
     np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(10))
     np.testing.assert_array_equal(np.concatenate(list(nn.iterate_minibatches(5, 2))), range(5))
-    with pytest.raises(ValueError, match="batch_size"):
+    with raises_naming(ValueError, "batch_size"):
         next(nn.iterate_minibatches(5, 0))
 
 
@@ -344,5 +350,5 @@ def test_mlp_builder() -> None:
     assert net.forward(np.zeros((3, 784), dtype=np.float32)).shape == (3, 10)
     plain = nn.mlp([5, 3], rng=np.random.default_rng(0))
     assert [type(layer).__name__ for layer in plain.layers] == ["Linear"]
-    with pytest.raises(ValueError, match="sizes"):
+    with raises_naming(ValueError, "sizes"):
         nn.mlp([5], rng=np.random.default_rng(0))
