@@ -244,3 +244,33 @@ def test_gradcheck_inputs():
         xent.gradcheck(np.sum, lambda v: np.zeros(2), np.ones(3))
     with raises_naming(ValueError, "f"):
         xent.numerical_gradient(lambda v: v * 2, np.ones(3))
+
+
+# --------------------------------------------------------------------------- ragged (issue 10)
+
+RAGGED = [[0.0, 1.0, 2.0], [0.0, 1.0]]
+
+
+def test_ragged_logits_are_named(loss_fn):
+    """Issue 10, defect 9: NumPy's "inhomogeneous shape" error named no argument."""
+    with raises_naming(ValueError, "logits"):
+        loss_fn(RAGGED, [0, 1])
+
+
+@pytest.mark.parametrize("func", [xent.softmax, xent.log_softmax, xent.logsumexp])
+def test_ragged_z_is_named(func):
+    with raises_naming(ValueError, "z"):
+        func(RAGGED)
+    with raises_naming(TypeError, "z"):
+        func(np.array([1.0, None], dtype=object))
+
+
+def test_ragged_everywhere_else():
+    with raises_naming(ValueError, "p"):
+        xent.softmax_jacobian([[0.5, 0.5], [1.0]])
+    with raises_naming(ValueError, "grad_p"):
+        xent.softmax_backward([0.5, 0.5], [[1.0], [1.0, 2.0]])
+    with raises_naming(ValueError, "x"):
+        xent.numerical_gradient(np.sum, RAGGED)
+    with raises_naming(ValueError, "y"):
+        xent.one_hot([[0], [0, 1]], 3)

@@ -352,3 +352,89 @@ def test_mlp_builder() -> None:
     assert [type(layer).__name__ for layer in plain.layers] == ["Linear"]
     with raises_naming(ValueError, "sizes"):
         nn.mlp([5], rng=np.random.default_rng(0))
+
+
+# ----------------------------------------------------------------------------- issue 10
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 3), (2, 5, 3, 2)])  # N == C, N != C, (N, C, d1, d2)
+def test_cross_entropy_loss_backward_scales_each_sample(shape) -> None:
+    """Issue 10, defect 2: reduction='none' backward(g) scales sample i's gradient by g[i].
+
+    The gradient of sum_i g_i L_i is sum_i g_i dL_i/dz, and dL_i/dz is row i of the
+    unreduced gradient: g multiplies along the sample axes (0, 2, 3, ...), never the class
+    axis (1). It used to multiply along the last axis: silently wrong when N == C.
+    """
+    rng = np.random.default_rng(10)
+    logits = rng.standard_normal(shape)
+    target = rng.integers(0, shape[1], size=(shape[0], *shape[2:]))
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    losses = loss_fn(logits, target)
+    g = rng.uniform(0.5, 2.0, size=losses.shape)
+    got = loss_fn.backward(g)
+
+    def weighted_sum(z: np.ndarray) -> float:
+        return float(np.sum(g * xent.cross_entropy(z, target, reduction="none")))
+
+    np.testing.assert_allclose(got, xent.numerical_gradient(weighted_sum, logits), atol=1e-8)
+    # the same as torch's rule written out: unreduced gradient times g with a class axis
+    unreduced = xent.cross_entropy_grad(logits, target, reduction="none")
+    np.testing.assert_allclose(got, unreduced * np.expand_dims(g, 1), rtol=1e-15)
+    assert loss_fn.backward(2.0) == pytest.approx(2 * unreduced)  # a scalar scales everything
+
+
+def test_cross_entropy_loss_backward_rejects_wrong_shapes() -> None:
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    loss_fn(np.zeros((4, 3)), np.array([0, 1, 2, 0]))
+    for bad in (np.ones(3), np.ones((4, 3)), np.ones((1, 4)), [[1.0], [2.0, 3.0]]):
+        with raises_naming(ValueError, "grad"):
+            loss_fn.backward(bad)
+    with raises_naming(ValueError, "grad"):
+        loss_fn.backward(np.array([1.0, np.nan, 1.0, 1.0]))
+    with raises_naming(TypeError, "grad"):
+        loss_fn.backward("1.0")
+    mean = nn.CrossEntropyLoss()
+    mean(np.zeros((4, 3)), np.array([0, 1, 2, 0]))
+    with raises_naming(ValueError, "grad"):
+        mean.backward(np.ones(4))  # 'mean' gives a scalar loss: grad must be a scalar
+    np.testing.assert_allclose(mean.backward(np.float64(3.0)), 3 * mean.backward())
+
+
+def test_empty_batches_like_torch() -> None:
+    """Issue 10, defect 9: torch's Flatten maps (0, 28, 28) to (0, 784); so do we."""
+    flat = nn.Flatten()
+    out = flat(np.zeros((0, 28, 28), dtype=np.float32))
+    assert out.shape == (0, 784)
+    assert flat.backward(np.zeros((0, 784), dtype=np.float32)).shape == (0, 28, 28)
+    net = nn.Sequential(nn.Flatten(), *nn.mlp([784, 8, 10], rng=np.random.default_rng(0)).layers)
+    logits = nn.predict_logits(net, np.zeros((0, 28, 28), dtype=np.uint8))
+    assert logits.shape == (0, 10) and logits.dtype == np.float32
+    with raises_naming(ValueError, "x"):
+        nn.train_epoch(
+            net, nn.CrossEntropyLoss(), optim.SGD(net.parameters(), lr=0.1),
+            np.zeros((0, 784), np.float32), np.zeros(0, int),
+            batch_size=4, rng=np.random.default_rng(0),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "argument"),
+    [
+        (lambda: nn.Linear(4.0, 3, rng=np.random.default_rng(0)), TypeError, "in_features"),
+        (lambda: nn.Linear(4, 0, rng=np.random.default_rng(0)), ValueError, "out_features"),
+        (lambda: nn.Linear(4, 3, rng=np.random.default_rng(0), dtype=int), TypeError, "dtype"),
+        (lambda: nn.Dropout("0.5", rng=np.random.default_rng(0)), TypeError, "p"),
+        (lambda: nn.Dropout(float("nan"), rng=np.random.default_rng(0)), ValueError, "p"),
+        (lambda: nn.mlp([784, 0, 10], rng=np.random.default_rng(0)), ValueError, "sizes"),
+        (lambda: nn.mlp([784, 10], rng=np.random.default_rng(0), dropout=1.0), ValueError,
+         "dropout"),
+        (lambda: nn.iterate_minibatches(10, 2.5), TypeError, "batch_size"),  # checked at the call
+        (lambda: nn.Linear(4, 3, rng=np.random.default_rng(0)).forward([[1.0] * 4]), TypeError,
+         "x"),
+        (lambda: nn.predict_logits(nn.ReLU(), np.ones((2, 2)), batch_size=0), ValueError,
+         "batch_size"),
+    ],
+)  # fmt: skip
+def test_layer_arguments_are_named(make, error, argument) -> None:
+    with raises_naming(error, argument):
+        make()

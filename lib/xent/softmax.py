@@ -81,7 +81,8 @@ def softmax(z: ArrayLike, axis: int = -1, temperature: float = 1.0) -> np.ndarra
         work = arr.astype(np.float64)  # T is exactly representable in float64
     e = work - _max_along(work, ax, "z")
     if t != 1.0:
-        e /= np.asarray(t, dtype=work.dtype)  # entries -d/T, at most 0; -inf where it overflows
+        with np.errstate(over="ignore"):  # -d/T overflows to -inf, and exp(-inf) = 0 is right
+            e /= np.asarray(t, dtype=work.dtype)
     np.exp(e, out=e)
     e /= e.sum(axis=ax, keepdims=True)  # the max entries give exp(0) = 1, so the sum is >= 1
     return e.astype(arr.dtype, copy=False)
