@@ -216,7 +216,13 @@ def _parse_idx(
             f"{label}: IDX header promises shape {shape} ({count} bytes of data) but {where} "
             f"(truncated, corrupted or not an IDX file)"
         )
-    out = np.empty(count, dtype=np.uint8)
+    try:
+        out = np.empty(count, dtype=np.uint8)
+    except MemoryError:
+        raise MemoryError(
+            f"{label}: not enough memory for the {count} bytes of shape {shape} its header "
+            f"promises"
+        ) from None
     view, got = memoryview(out), 0
     while got < count:
         n = stream.readinto(view[got : min(count, got + _CHUNK)])
