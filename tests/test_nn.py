@@ -236,7 +236,7 @@ def test_sequential_train_eval_propagates() -> None:
     net.train()
     assert all(layer.training for layer in net.layers)
     assert sorted(net.params) == ["1.W", "1.b", "4.W", "4.b"]
-    with pytest.raises(TypeError):
+    with raises_naming(TypeError, "layers"):
         nn.Sequential()
 
 

@@ -288,6 +288,10 @@ def search_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     """The directories searched, in order: ``data_dir``, ``$XENT_DATA_DIR``, cache, Debian."""
     dirs = []
     if data_dir is not None:
+        if not isinstance(data_dir, str | os.PathLike):
+            raise TypeError(
+                f"data_dir: expected a directory path (str or os.PathLike); got {data_dir!r}"
+            )
         dirs.append(Path(data_dir))
     if os.environ.get("XENT_DATA_DIR"):
         dirs.append(Path(os.environ["XENT_DATA_DIR"]))

@@ -244,8 +244,14 @@ class Sequential(Module):
 
     def __init__(self, *layers: Module) -> None:
         super().__init__()
-        if not layers or not all(isinstance(layer, Module) for layer in layers):
-            raise TypeError("Sequential needs one or more Module instances")
+        if not layers:
+            raise TypeError("layers: Sequential needs one or more Module instances; got none")
+        for k, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(
+                    f"layers: Sequential takes Module instances; layer {k} is a "
+                    f"{type(layer).__name__}"
+                )
         self.layers = list(layers)
         for i, layer in enumerate(self.layers):
             for name in layer.params:
@@ -299,6 +305,18 @@ class CrossEntropyLoss:
         label_smoothing: float = 0.0,
         reduction: str = "mean",
     ) -> None:
+        # checked now, as the loss functions would check them at the first forward
+        if weight is not None:
+            w = as_float_array(weight, "weight")
+            if w.ndim != 1:
+                raise ValueError(f"weight: expected one weight per class (1-D); got {w.shape}")
+            check_finite(w, "weight")
+            if (w < 0).any():
+                raise ValueError("weight: expected non-negative class weights")
+        ignore_index = check_integer(ignore_index, "ignore_index")
+        label_smoothing = check_real(label_smoothing, "label_smoothing", 0.0, 1.0)
+        if not isinstance(reduction, str) or reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"reduction: expected one of 'mean', 'sum', 'none'; got {reduction!r}")
         self.weight = weight
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -440,6 +458,19 @@ def train_epoch(
     (dropout on), so they are a running estimate, not an evaluation.
     """
     _check_data(model, x, y)
+    for name, obj, methods in (
+        ("loss_fn", loss_fn, ("forward", "backward")),
+        ("optimizer", optimizer, ("step",)),
+    ):
+        if not all(callable(getattr(obj, m, None)) for m in methods):
+            raise TypeError(
+                f"{name}: expected an object with {' and '.join(methods)}(); "
+                f"got {type(obj).__name__}"
+            )
+    _check_optional_callable(transform, "transform")
+    _check_optional_callable(lr_schedule, "lr_schedule")
+    batch_size = check_integer(batch_size, "batch_size", 1)
+    _check_rng(rng)
     if len(x) == 0:
         raise ValueError("x: expected at least one example to train on; got 0")
     model.train()
@@ -475,6 +506,7 @@ def predict_logits(
     in the last bits (a relative 1e-6) from one ``batch_size`` to another.
     """
     _check_data(model, x, None)
+    _check_optional_callable(transform, "transform")
     batches = iterate_minibatches(len(x), batch_size)
     was_training = model.training
     model.eval()
@@ -486,6 +518,11 @@ def predict_logits(
     finally:
         model.train(was_training)
     return np.concatenate(out)
+
+
+def _check_optional_callable(f: Any, name: str) -> None:
+    if f is not None and not callable(f):
+        raise TypeError(f"{name}: expected a function or None; got {f!r}")
 
 
 def _check_data(model: Any, x: Any, y: Any) -> None:

@@ -94,6 +94,8 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> np.ndarra
     See chapter 2 (Softmax).
     """
     arr, ax = _prepare(z, axis)
+    if not isinstance(keepdims, bool | np.bool_):
+        raise TypeError(f"keepdims: expected True or False; got {keepdims!r}")
     m = _max_along(arr, ax, "z")
     out = m + np.log(np.exp(arr - m).sum(axis=ax, keepdims=True))
     return out if keepdims else np.squeeze(out, axis=ax)[()]  # 1-D input: a NumPy scalar
