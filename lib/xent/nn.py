@@ -457,7 +457,7 @@ def train_epoch(
     ``optimizer.step()``. Loss and accuracy are averaged over the epoch *while training*
     (dropout on), so they are a running estimate, not an evaluation.
     """
-    _check_data(model, x, y)
+    _check_data(model, x, y, labels=True)
     for name, obj, methods in (
         ("loss_fn", loss_fn, ("forward", "backward")),
         ("optimizer", optimizer, ("step",)),
@@ -525,12 +525,12 @@ def _check_optional_callable(f: Any, name: str) -> None:
         raise TypeError(f"{name}: expected a function or None; got {f!r}")
 
 
-def _check_data(model: Any, x: Any, y: Any) -> None:
+def _check_data(model: Any, x: Any, y: Any, *, labels: bool = False) -> None:
     if not isinstance(model, Module):
         raise TypeError(f"model: expected an xent.nn.Module; got {type(model).__name__}")
     if not isinstance(x, np.ndarray) or x.ndim < 1:
         raise TypeError(f"x: expected a NumPy array of examples; got {type(x).__name__}")
-    if y is not None:
+    if labels:
         if not isinstance(y, np.ndarray) or y.ndim != 1:
             raise TypeError(f"y: expected a 1-D NumPy array of labels; got {type(y).__name__}")
         if len(y) != len(x):
