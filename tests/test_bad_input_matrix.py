@@ -300,11 +300,33 @@ def tiny_images_file() -> Path:
 
 IMAGES = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
 
+def loss_rows() -> list[Row]:
+    """The three loss functions wherever xent defines them: at the top level, in the readable
+    reference ``xent.losses`` and in the fast kernel ``xent.fused`` (when it exists); all
+    must check their arguments the same way. Plus the kernel's thread setting, if any."""
+    rows: list[Row] = []
+    seen: set[int] = set()
+    for module_name in ("xent", "xent.losses", "xent.fused"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name in ("cross_entropy", "cross_entropy_grad", "cross_entropy_and_grad"):
+            func = getattr(module, name, None)
+            if func is not None and id(func) not in seen:
+                seen.add(id(func))
+                rows.append(Row(f"{module_name}.{name}", func, LOSS, extra=LOSS_EXTRA))
+        if hasattr(module, "set_num_threads"):
+            get = module.get_num_threads
+            rows.append(Row(f"{module_name}.get_num_threads", get, {}))
+            rows.append(Row(f"{module_name}.set_num_threads", module.set_num_threads,
+                            {"num_threads": ("count", Fresh(get))}))  # fmt: skip
+    return rows
+
+
 TABLE: list[Row] = [
-    # ---- xent (top level)
-    Row("xent.cross_entropy", xent.cross_entropy, LOSS, extra=LOSS_EXTRA),
-    Row("xent.cross_entropy_grad", xent.cross_entropy_grad, LOSS, extra=LOSS_EXTRA),
-    Row("xent.cross_entropy_and_grad", xent.cross_entropy_and_grad, LOSS, extra=LOSS_EXTRA),
+    # ---- xent (top level), xent.losses, xent.fused
+    *loss_rows(),
     Row("xent.one_hot", xent.one_hot, {"y": ("class_indices", Y), "num_classes": ("count", 3)}),
     Row("xent.softmax", xent.softmax, {"z": ("logits", Z), "axis": ("axis", -1),
         "temperature": ("positive", 0.5)}),  # fmt: skip
