@@ -127,7 +127,7 @@ def read_idx(
     byte, to detect trailing data): a small ``.gz`` that would expand to gigabytes (a "gzip
     bomb") fails after reading its header, without the memory. A header promising more than
     ``max_bytes`` of data (default 1 GiB; Fashion-MNIST's largest file is 47 MB), more than
-    :data:`MAX_IDX_NDIM` dimensions, or more than a gzip stream of the file's size could
+    ``MAX_IDX_NDIM`` (8) dimensions, or more than a gzip stream of the file's size could
     possibly hold (deflate expands at most about 1032:1) is rejected before anything is
     allocated.
 

@@ -3,7 +3,7 @@
 All functions take integer class labels ``y_true`` and ``y_pred`` of shape ``(n,)`` (take
 ``logits.argmax(axis=1)`` first). ``num_classes`` fixes the set of classes ``0..K-1``; when it is
 omitted it is ``max(y_true.max(), y_pred.max()) + 1``. A confusion matrix has at most
-:data:`MAX_CLASSES` classes.
+``MAX_CLASSES`` (4096) classes.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _labels(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int | None, *, 
     """Validate two label vectors; return them as int64 arrays and the number of classes.
 
     With ``need_k`` (a K x K matrix will be built), the number of classes is ``num_classes``
-    or, if that is None, the largest label + 1, and must not exceed :data:`MAX_CLASSES`.
+    or, if that is None, the largest label + 1, and must not exceed ``MAX_CLASSES``.
     """
     if num_classes is not None:
         num_classes = check_integer(num_classes, "num_classes", 1)
@@ -76,7 +76,12 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def confusion_matrix(
     y_true: np.ndarray, y_pred: np.ndarray, num_classes: int | None = None
 ) -> np.ndarray:
-    """``C[i, j]`` = number of examples of true class ``i`` predicted as ``j`` (int64, K x K)."""
+    """``C[i, j]`` = number of examples of true class ``i`` predicted as ``j`` (int64, K x K).
+
+    K is ``num_classes``, or the largest label + 1 when it is omitted; at most ``MAX_CLASSES``
+    (4096, a 128 MiB matrix): a label such as 10**6 or 2**32 is reported as a ``ValueError``
+    naming ``y_true`` or ``y_pred`` instead of allocating terabytes.
+    """
     yt, yp, k = _labels(y_true, y_pred, num_classes, need_k=True)
     return np.bincount(yt * k + yp, minlength=k * k).reshape(k, k)
 
