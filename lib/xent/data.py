@@ -149,19 +149,17 @@ def read_idx(
 
 def _read_idx(path: Path, expected_sha256: str | None, max_bytes: int, *, label: str) -> np.ndarray:
     """:func:`read_idx`, with ``label`` naming the file in every error message."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as raw:
-            compressed = raw.read(2) == _GZIP_MAGIC
+    size = path.stat().st_size
+    with path.open("rb") as raw:
+        if raw.read(2) != _GZIP_MAGIC:
             raw.seek(0)
-            if compressed:
-                with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                    return _parse_idx(stream, size, True, expected_sha256, max_bytes, label)
             return _parse_idx(raw, size, False, expected_sha256, max_bytes, label)
-    except (OSError, EOFError, zlib.error) as exc:
-        if isinstance(exc, FileNotFoundError | IsADirectoryError | PermissionError):
-            raise
-        raise ValueError(f"{label}: corrupted or truncated gzip data ({exc})") from exc
+        raw.seek(0)
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                return _parse_idx(stream, size, True, expected_sha256, max_bytes, label)
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            raise ValueError(f"{label}: corrupted or truncated gzip data ({exc})") from exc
 
 
 def _read_exactly(stream: BinaryIO, n: int) -> bytes:
