@@ -503,7 +503,7 @@ def predict_logits(
     An empty ``x`` gives an empty ``(0, num_classes)`` array (the model runs on the empty
     batch, as in torch). The rows do not depend on ``batch_size`` exactly: the matrix
     products are blocked differently for different batch sizes, so float32 logits can differ
-    in the last bits (a relative 1e-6) from one ``batch_size`` to another.
+    in the last few bits from one ``batch_size`` to another.
     """
     _check_data(model, x, None)
     _check_optional_callable(transform, "transform")
