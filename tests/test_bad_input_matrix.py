@@ -9,8 +9,8 @@ and requires a ``ValueError`` or ``TypeError`` whose message names that argument
 silently returned number, a hang (an alarm stops any call after a few seconds) or a large
 allocation (``tracemalloc`` traces NumPy's arrays; the peak must stay small).
 
-Adding a function to xent means adding one row here: :func:`test_every_public_callable_is_in
-the table` fails until then. A row is ``Row("xent.name", callable, {"arg": (kind, good)})``;
+Adding a function to xent means adding one row here: ``test_every_public_callable_is_in_the_table``
+fails until then. A row is ``Row("xent.name", callable, {"arg": (kind, good)})``;
 ``extra`` holds bad cases particular to that function (say, a target of the wrong length).
 """
 
@@ -23,6 +23,7 @@ import inspect
 import pkgutil
 import signal
 import struct
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -501,14 +502,15 @@ def cases() -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def bounded() -> Iterator[None]:
-    """Fail on a call that runs longer than TIMEOUT_S or allocates more than PEAK_BYTES."""
+def bounded(timeout: int = TIMEOUT_S) -> Iterator[None]:
+    """Fail on a call that runs longer than ``timeout`` seconds or allocates more than
+    PEAK_BYTES (NumPy reports its array allocations to tracemalloc)."""
 
     def alarm(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"no answer within {TIMEOUT_S} s")
+        raise TimeoutError(f"no answer within {timeout} s")
 
     previous = signal.signal(signal.SIGALRM, alarm)
-    signal.alarm(TIMEOUT_S)
+    signal.alarm(timeout)
     tracemalloc.start()
     try:
         yield
@@ -551,6 +553,14 @@ def test_bad_argument_is_named(row: Row, arg: str, label: str, make_bad, error) 
         result = row.call(**kwargs)
         if inspect.isgenerator(result) or isinstance(result, Iterator):
             list(result)
+
+
+def test_the_bounds_catch_allocations_and_hangs() -> None:
+    """The guards themselves: a 64 MiB array and a 2-second wait are both caught."""
+    with pytest.raises(AssertionError, match="allocated"), bounded():
+        np.ones(64 << 20, dtype=np.uint8)
+    with pytest.raises(TimeoutError), bounded(timeout=1):
+        time.sleep(2)
 
 
 def public_callables() -> dict[str, Any]:
