@@ -340,12 +340,15 @@ def find_files(
 ) -> tuple[Path, Path]:
     """Paths of the (images, labels) files of ``split``, downloading them if needed.
 
-    With ``data_dir``, both files must be in it (see the module docstring). Otherwise both
-    files of a split are taken from the first directory of :func:`search_dirs` that holds
-    both. If none does and ``download`` is true, they are fetched into :func:`cache_dir`; each
-    download goes to a temporary file in the cache, is verified against ``checksums``, and only
-    then renamed into place. Raises ``FileNotFoundError`` with instructions when the files are
-    missing and cannot be downloaded.
+    With ``data_dir``, both files must be in it: a ``data_dir`` that is missing or lacks a
+    file is a ``FileNotFoundError``, one that is not a directory (or holds a directory where
+    a file should be) a ``ValueError``, both naming ``data_dir``; nothing else is searched and
+    nothing is downloaded. Otherwise both files of a split are taken from the first directory
+    of :func:`search_dirs` that holds both. If none does and ``download`` is true, they are
+    fetched into :func:`cache_dir`; each download goes to a temporary file in the cache, is
+    verified against ``checksums``, made readable by all (mode 0644, like any cache file) and
+    only then renamed into place. Raises ``FileNotFoundError`` with instructions when the files
+    are missing and cannot be downloaded.
     """
     names = _split_names(split)
     if not isinstance(download, bool):
