@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._checks import (
+    as_array,
     as_float_array,
     check_class_indices,
     check_finite,
@@ -174,7 +175,7 @@ def _prepare(
         check_nonnegative(w, "weight", "class weights")
         w = w.astype(dtype, copy=False)
 
-    tgt = np.asarray(target)
+    tgt = as_array(target, "target")  # a ragged nested list is a named error
     index_shape = z_full.shape[:class_axis] + z_full.shape[class_axis + 1 :]
     z = _as_rows(z_full)
     num_rows = z.shape[0]
