@@ -4,7 +4,7 @@ The one shared library of the book *Softmax and Cross-Entropy, in Depth*.
 Every chapter imports it; every function names the chapter that derives it.
 """
 
-from . import explorers, info, metrics, nn, optim, web
+from . import info, metrics, nn, optim, web
 from .binary import (
     binary_cross_entropy_with_logits,
     binary_cross_entropy_with_logits_and_grad,
@@ -25,7 +25,6 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_and_grad",
     "cross_entropy_grad",
-    "explorers",
     "gradcheck",
     "info",
     "log_softmax",
