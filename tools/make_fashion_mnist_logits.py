@@ -48,6 +48,10 @@ Usage (about a minute per model on an idle 2-core machine)::
 
     .venv/bin/python tools/make_fashion_mnist_logits.py            # write the files
     .venv/bin/python tools/make_fashion_mnist_logits.py --check    # retrain, compare, write nothing
+    .venv/bin/python tools/make_fashion_mnist_logits.py --web      # chapter 8's explorer data
+
+The last writes the test logits, rounded to float16, into chapter 8's explorer
+(``lib/xent/web_assets/explorers/calibration.js``), which the website serves once.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy: deterministic, fast when busy
 
 import argparse  # noqa: E402
+import base64  # noqa: E402
 import hashlib  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
@@ -72,6 +77,7 @@ from xent import data, metrics, nn, optim  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "chapters" / "data" / "fashion_mnist_logits.npz"
+WEB_JS = ROOT / "lib" / "xent" / "web_assets" / "explorers" / "calibration.js"
 
 # Chapter 6's recipe (its cell "HIDDEN = ..."); change nothing here without changing chapter 6.
 HIDDEN = (512, 256)
@@ -120,6 +126,31 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+def write_web_data(npz: Path) -> None:
+    """Chapter 8's explorer data: the test logits minus their row maximum, rounded to float16,
+    and the labels, base64, as
+    the ``const DATA = ...`` line at the end of explorers/calibration.js (site and widget both
+    read it there). 10 000 x 10 float16 + 10 000 bytes: about 280 KB of text."""
+    from xent.calibration import load_logits
+
+    shipped = load_logits(npz)
+    # Subtract each row's maximum first (softmax does not change): the argmax becomes exactly 0,
+    # so rounding never changes a prediction, and the logits that matter most, those near the
+    # maximum, keep the most digits.
+    z32 = shipped["test_logits"]
+    z = (z32 - z32.max(axis=1, keepdims=True)).astype("<f2")
+    y = shipped["test_labels"].astype(np.uint8)
+    blob = y.tobytes() + z.tobytes()
+    line = json.dumps({"n": int(z.shape[0]), "c": int(z.shape[1]),
+                       "b64": base64.b64encode(blob).decode("ascii")})
+    text = WEB_JS.read_text(encoding="utf-8")
+    head, marker, _ = text.partition("\nconst DATA = ")
+    if not marker:
+        raise SystemExit(f"{WEB_JS}: no 'const DATA = ' line to replace")
+    WEB_JS.write_text(f"{head}\nconst DATA = {line};\n", encoding="utf-8")
+    print(f"wrote the DATA line of {WEB_JS} ({len(line) / 1024:.0f} KiB)")
+
+
 def summary(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """Accuracy, mean NLL and 15-bin ECE, computed in float64."""
     z = logits.astype(np.float64)
@@ -137,7 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="retrain and compare with the committed file; write nothing")
     parser.add_argument("--out", type=Path, default=OUT, help=f"output file (default {OUT})")
+    parser.add_argument("--web", action="store_true",
+                        help=f"only rewrite the DATA line of {WEB_JS.relative_to(ROOT)} from the "
+                             "committed file (no training)")
     args = parser.parse_args(argv)
+    if args.web:
+        write_web_data(args.out)
+        return 0
 
     images, labels = data.load_fashion_mnist("train")
     order = np.random.default_rng(0).permutation(len(images))  # chapter 6's split
