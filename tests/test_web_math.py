@@ -301,7 +301,8 @@ KIND_STATES = {
         for z in ([2.0, 1.5, -1.0, -3.0], [8.0, -8.0, 0.0, 7.9], [-8.0] * 4)
         for t in ([1, 1, 0, 0], [0, 1, 0, 1], [1, 1, 1, 1])
     ],
-    "calibration": [{"temperature": t} for t in (0.5, 1.0, 1.24, 3.0)],
+    "calibration": [{"temperature": t} for t in (0.5, 1.0, 1.24, 3.0)]
+    + [{"temperature": 1.24, "fitted_temperature": 1.2366}],
 }
 
 

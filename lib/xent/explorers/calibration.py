@@ -42,7 +42,8 @@ def explorer_data() -> tuple[np.ndarray, np.ndarray]:
 
 class CalibrationExplorer(Explorer):
     """softmax(z / T) of the shipped test logits for a temperature T (chapter 8); results
-    ``{ece, nll, brier, accuracy, confidence, bin_accuracy, count}`` with 15 bins."""
+    ``{temperature, fitted_temperature (nan if None), ece, nll, brier, accuracy, confidence,
+    bin_accuracy, count, gap}``, the last four per bin (15 bins; nan in empty bins)."""
 
     kind = "calibration"
     title = "Temperature scaling explorer: reliability diagram of chapter 6's model"
@@ -73,7 +74,10 @@ class CalibrationExplorer(Explorer):
         p = softmax(scaled, axis=1)
         curve = reliability_curve(p, y, N_BINS)
         onehot = np.eye(z.shape[1])[y]
+        fitted = self.fitted_temperature
         return {
+            "temperature": self.temperature,
+            "fitted_temperature": float("nan") if fitted is None else fitted,
             "ece": expected_calibration_error(p, y, N_BINS),
             "nll": float(cross_entropy(scaled, y)),
             "brier": float(np.mean(np.sum((p - onehot) ** 2, axis=1))),
@@ -81,6 +85,7 @@ class CalibrationExplorer(Explorer):
             "confidence": curve.confidence,
             "bin_accuracy": curve.accuracy,
             "count": curve.count,
+            "gap": curve.accuracy - curve.confidence,  # nan in empty bins
         }
 
 

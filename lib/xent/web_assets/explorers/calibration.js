@@ -88,7 +88,11 @@ function calibrate(T) {
   const accuracy = count.map((k, b) => (k ? rightSum[b] / k : NaN));
   let ece = 0;
   for (let b = 0; b < BINS; b++) if (count[b]) ece += (count[b] / n) * Math.abs(accuracy[b] - confidence[b]);
-  return { ece, nll: nll / n, brier: brier / n, accuracy: right / n, confidence, bin_accuracy: accuracy, count };
+  const gap = accuracy.map((a, b) => a - confidence[b]);
+  return {
+    ece, nll: nll / n, brier: brier / n, accuracy: right / n,
+    confidence, bin_accuracy: accuracy, count, gap,
+  };
 }
 
 /* The reliability diagram as an SVG drawing (the numbers are in the readouts and the list). */
@@ -149,10 +153,16 @@ export default {
   controls: (s) => [
     { key: "temperature", label: "temperature T", min: s.ranges.T[0], max: s.ranges.T[1], step: s.ranges.T[2] },
   ],
-  compute: (s) => calibrate(s.temperature),
+  compute: (s) => ({
+    temperature: s.temperature,
+    fitted_temperature: s.fitted_temperature === null ? NaN : s.fitted_temperature,
+    ...calibrate(s.temperature),
+  }),
   view: (r, s, h) => {
-    const rows = [["temperature T", "temperature", s.temperature]];
-    if (s.fitted_temperature !== null) rows.push(["T fitted on validation (NLL)", "fitted_temperature", s.fitted_temperature]);
+    const rows = [["temperature T", "temperature", r.temperature]];
+    if (!Number.isNaN(r.fitted_temperature)) {
+      rows.push(["T fitted on validation (NLL)", "fitted_temperature", r.fitted_temperature]);
+    }
     rows.push(
       ["ECE (15 bins)", "ece", r.ece],
       ["NLL (mean cross-entropy)", "nll", r.nll],
@@ -165,7 +175,7 @@ export default {
       gaps.push({
         name: "gap" + b,
         label: `(${(b / BINS).toFixed(2)}, ${((b + 1) / BINS).toFixed(2)}] n=${r.count[b]}`,
-        value: r.bin_accuracy[b] - r.confidence[b],
+        value: r.gap[b],
       });
     }
     return [
