@@ -74,7 +74,8 @@ def temperature_nll(logits: ArrayLike, labels: ArrayLike, temperature: float) ->
     r"""Mean NLL :math:`\frac1N\sum_i -\log \operatorname{softmax}(z_i/T)_{y_i}`, in float64.
 
     ``logits`` (N, C), ``labels`` (N,) integer classes, ``temperature`` T > 0. The objective
-    that :func:`fit_temperature` minimises. See chapter 8 (Calibration and temperature scaling).
+    that :func:`xent.fit_temperature` minimises. See chapter 8 (Calibration and temperature
+    scaling).
     """
     t = check_positive_float(temperature, "temperature")
     z, y = _validated(logits, labels)

@@ -174,14 +174,16 @@ export default {
       if (!r.count[b]) continue;
       gaps.push({
         name: "gap" + b,
-        label: `(${(b / BINS).toFixed(2)}, ${((b + 1) / BINS).toFixed(2)}] n=${r.count[b]}`,
+        label: `(${(b / BINS).toFixed(2)}, ${((b + 1) / BINS).toFixed(2)}]`,
         value: r.gap[b],
       });
     }
     return [
       h.readout(rows),
       diagram(r, h),
-      h.heading("accuracy \u2212 confidence in each non-empty bin (negative: overconfident)"),
+      h.heading("accuracy \u2212 confidence per confidence bin (negative: overconfident; " +
+        "empty bins left out; images per bin: " +
+        r.count.filter((k) => k > 0).join(", ") + ")"),
       h.bars(gaps, { signed: true, scale: 0.25, tone: "grad" }),
     ];
   },

@@ -39,20 +39,21 @@ export default {
     };
   },
   view: (r, s, h) => {
-    const rows = (key, v, prefix) => v.map((value, c) => ({
-      name: key + c, label: prefix + h.sub(c) + (s.targets[c] ? " \u2713" : ""), value,
+    /* label of label c, e.g. "σ(x₀) ✓" (✓: the label is present) */
+    const rows = (key, v, label) => v.map((value, c) => ({
+      name: key + c, label: label(h.sub(c)) + (s.targets[c] ? " \u2713" : ""), value,
     }));
     const gmax = Math.max(1e-12, ...r.grad.map(Math.abs));
     const lmax = Math.max(1e-12, ...r.loss);
     return [
-      h.heading("independent sigmoids \u03c3(x\u1d9c): any number of labels"),
-      h.bars(rows("sigmoid", r.sigmoid, "\u03c3(x)")),
+      h.heading("independent sigmoids: any number of labels (\u2713 = present)"),
+      h.bars(rows("sigmoid", r.sigmoid, (i) => "\u03c3(x" + i + ")")),
       h.heading("softmax of the same logits: one label, sums to 1"),
-      h.bars(rows("softmax", r.softmax, "p"), { tone: "alt" }),
+      h.bars(rows("softmax", r.softmax, (i) => "p" + i), { tone: "alt" }),
       h.heading("per-label loss t sp(\u2212x) + (1\u2212t) sp(x)"),
-      h.bars(rows("loss", r.loss, "\u2113"), { scale: lmax }),
+      h.bars(rows("loss", r.loss, (i) => "\u2113" + i), { scale: lmax }),
       h.heading("per-label gradient \u2202\u2113/\u2202x = \u03c3(x) \u2212 t"),
-      h.bars(rows("grad", r.grad, "g"), { signed: true, scale: gmax, tone: "grad" }),
+      h.bars(rows("grad", r.grad, (i) => "g" + i), { signed: true, scale: gmax, tone: "grad" }),
       h.readout([
         ["sum of the sigmoids", "sum_sigmoid", r.sum_sigmoid],
         ["mean loss over the labels", "loss_mean", r.loss_mean],
