@@ -94,6 +94,18 @@ def naive_loss_and_grad(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray
     return loss, grad_z
 
 
+def machine() -> str:
+    """CPU model and count, so that every printed table names the machine it came from."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            model = next(line.split(":", 1)[1].strip() for line in info if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {usable} usable CPUs"
+
+
 def import_torch():
     try:
         import torch
@@ -180,9 +192,9 @@ def main() -> None:
     xent.fused.set_num_threads(ARGS.threads)
     torch = import_torch()
     limits = threadpool_limits(ARGS.threads) if threadpool_limits is not None else None
-    versions = f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "")
-    print(f"{platform.machine()}, {os.cpu_count()} CPUs, {versions}; python {sys.argv[0]}"
-          f"{' ' + ' '.join(sys.argv[1:]) if sys.argv[1:] else ''}")  # fmt: skip
+    print(f"command: python {' '.join(sys.argv)}")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start")
+    print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ""))
     try:
         if ARGS.smoke:
             bench_contenders(torch, [(64, 1000), (4096, 10), (3000, 700)], rounds=1, number=1)
