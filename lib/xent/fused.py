@@ -84,7 +84,8 @@ def set_num_threads(num_threads: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of threads large inputs are shared between (see :func:`set_num_threads`)."""
+    """The number of threads large inputs are shared between (see
+    :func:`xent.fused.set_num_threads`)."""
     return _threads["n"]
 
 
