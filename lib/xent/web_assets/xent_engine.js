@@ -209,6 +209,8 @@ export function mount(root, spec, model) {
   root.classList.add("xent-explorer", "mathjax_ignore", "tex2jax_ignore");
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", model.get("title") || spec.title);
+  /* in JupyterLab, arrow keys on a focused slider move the slider, not the cell selection */
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   root.querySelectorAll(".xent-fallback").forEach((n) => n.remove());
 
   const controls = el("div", { class: "xent-controls" });
