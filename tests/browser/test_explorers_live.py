@@ -12,6 +12,9 @@
    moved on the page changes the Python widget's state and the page shows its ``results``.
 3. The worked example kind (tests/example_kind/) is added to a copy of the engine's files as a
    new file only, and mounted by the site's loader.
+4. The softmax explorer's one cell run in a real JupyterLab (started for the test): the widget
+   mounts with nothing loaded from another host, and a key press on a slider makes the kernel
+   compute the new numbers with xent.
 
 An element screenshot of each explorer goes to _build/screenshots/.
 """
@@ -395,8 +398,8 @@ def jupyterlab(tmp_path):
 
 def test_widget_in_jupyterlab_computes_with_xent(browser, jupyterlab, screenshots):
     """Run the explorer's one cell in JupyterLab: the widget mounts (its front end comes from the
-    anywidget wheel, nothing from another host), and moving a slider makes the kernel compute
-    the new numbers with xent."""
+    anywidget wheel, nothing from another host), and moving a slider with the keyboard makes the
+    kernel compute the new numbers with xent."""
     directory, netloc = jupyterlab
     (directory / "explorer.ipynb").write_text(json.dumps(NOTEBOOK), "utf-8")
     guarded = _GuardedContext(browser, netloc)
@@ -416,10 +419,10 @@ def test_widget_in_jupyterlab_computes_with_xent(browser, jupyterlab, screenshot
         shown = page.evaluate(NUMBERS_JS)
         p = xent.softmax(np.array([2.0, 1.0, 0.1, -1.0]))
         np.testing.assert_allclose([shown[f"p{i}"] for i in range(4)], p, rtol=1e-12)
-        page.locator(".jp-OutputArea input[type=range]").first.evaluate(
-            "e => { e.value = '-3'; e.dispatchEvent(new Event('input', { bubbles: true })); }"
-        )
-        p = xent.softmax(np.array([-3.0, 1.0, 0.1, -1.0]))
+        # by the keyboard: JupyterLab must leave the arrow keys to the focused slider
+        page.locator(".jp-OutputArea input[type=range]").first.focus()
+        page.keyboard.press("ArrowRight")
+        p = xent.softmax(np.array([2.1, 1.0, 0.1, -1.0]))
         page.wait_for_function(
             f"() => Math.abs(Number(document.querySelector('.jp-OutputArea [data-name=p0]')"
             f".dataset.value) - {float(p[0])!r}) < 1e-12",

@@ -188,6 +188,8 @@ function control(model, def, uid) {
     input.addEventListener("input", () => write(parseFloat(input.value)));
   }
   input.dataset.control = `${def.key}${def.index ?? ""}`;
+  /* in JupyterLab, arrow keys on a focused control move it, not the notebook's cell selection */
+  input.setAttribute("data-lm-suppress-shortcuts", "true");
   const refresh = () => {
     const v = current();
     if (String(input.value) !== String(v)) input.value = String(v);
@@ -209,8 +211,6 @@ export function mount(root, spec, model) {
   root.classList.add("xent-explorer", "mathjax_ignore", "tex2jax_ignore");
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", model.get("title") || spec.title);
-  /* in JupyterLab, arrow keys on a focused slider move the slider, not the cell selection */
-  root.setAttribute("data-lm-suppress-shortcuts", "true");
   root.querySelectorAll(".xent-fallback").forEach((n) => n.remove());
 
   const controls = el("div", { class: "xent-controls" });
