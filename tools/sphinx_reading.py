@@ -22,6 +22,7 @@ Loaded through ``sphinx: local_extensions`` in ``_config.yml``. It
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import socket
@@ -31,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from markupsafe import Markup
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -42,6 +44,12 @@ HERE = Path(__file__).resolve().parent
 ASSETS = HERE / "site_assets"
 KATEX_JS = Path("_build") / "katex" / "katex.min.js"  # written by tools/fetch_assets.py
 ICON_SCRIPT = re.compile(r'\s*<script\b[^>]*\bsrc="[^"]*/fontawesome\.js[^"]*"[^>]*>\s*</script>')
+DESCRIPTION_TAG = re.compile(
+    r'(<meta (?:name="description"|property="og:description") content=")[^"]*" />'
+)
+PLAIN_TEX = re.compile(r"[A-Za-z0-9 ,.;:=+\-()|']*")
+COMPLEX = "\x00"
+SENTENCE_END = re.compile(r"(?<=[^0-9][.!?])\s+(?=[A-Z])")  # not after "2." of "2. Softmax"
 RELATIVE_OG_URL = re.compile(r'\s*<meta property="og:url" content="(?!https?://)[^"]*" />')
 LAUNCH_KEYS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "thebe")
 
@@ -191,14 +199,57 @@ def _setup_assets(app: Sphinx, config: Config) -> None:
             config.ogp_site_url = os.environ["XENT_SITE_URL"].rstrip("/") + "/"
 
 
+def _paragraph_text(paragraph: nodes.paragraph) -> str:
+    """A paragraph as plain text; a formula that is not plain text becomes a marker."""
+    parts = []
+    for node in paragraph.findall(lambda n: isinstance(n, (nodes.Text, nodes.math))):
+        if isinstance(node, nodes.math):
+            tex = node.astext().strip()
+            parts.append(tex if PLAIN_TEX.fullmatch(tex) else COMPLEX)
+        elif not isinstance(node.parent, nodes.math):
+            parts.append(node.astext())
+    return " ".join("".join(parts).split())
+
+
+def _description(doctree: nodes.document, length: int = 200) -> str:
+    """The page's first sentences, skipping any sentence whose math is not plain text (TeX in
+    a description shows as backslashes in search results and link previews)."""
+    sentences: list[str] = []
+    for paragraph in doctree.findall(nodes.paragraph):
+        if any(isinstance(a, (nodes.Admonition, nodes.table, nodes.list_item, nodes.footnote))
+               for a in _ancestors(paragraph)):
+            continue
+        for sentence in SENTENCE_END.split(_paragraph_text(paragraph)):
+            if sentence and COMPLEX not in sentence:
+                sentences.append(sentence)
+        text = " ".join(sentences)
+        if len(text) >= length:
+            return text[: length - 3].rsplit(" ", 1)[0] + "..."
+    return " ".join(sentences)
+
+
+def _ancestors(node: nodes.Node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
+
+
 def _page_context(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
+    tags = context.get("metatags")
+    if not isinstance(tags, str):
+        return
     # Without a site URL (ogp_site_url), sphinxext-opengraph writes a relative og:url, which
     # Open Graph does not allow: leave the tag out then.
-    tags = context.get("metatags")
-    if isinstance(tags, str) and not getattr(app.config, "ogp_site_url", ""):
-        context["metatags"] = RELATIVE_OG_URL.sub("", tags)
+    if not getattr(app.config, "ogp_site_url", ""):
+        tags = RELATIVE_OG_URL.sub("", tags)
+    if doctree is not None:
+        text = _description(doctree, getattr(app.config, "ogp_description_length", 200))
+        if text:
+            value = html.escape(text, quote=True)
+            tags = DESCRIPTION_TAG.sub(lambda m: f'{m.group(1)}{value}" />', tags)
+    context["metatags"] = tags
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
