@@ -41,8 +41,8 @@ XENT_REPO_URL = "{url}"  # written by tools/launch_cell.py from $XENT_REPO_URL (
 if importlib.util.find_spec("xent") is None:
     if not XENT_REPO_URL:
         raise ModuleNotFoundError("xent is not installed: run the book from its .venv (README)")
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", f"git+{{XENT_REPO_URL}}"]
-    subprocess.run(pip, check=True)'''
+    spec = f"xent[notebook] @ git+{{XENT_REPO_URL}}"  # the library and its notebook widgets
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", spec], check=True)'''
 
 
 def repo_url() -> str:
