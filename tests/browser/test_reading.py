@@ -11,6 +11,7 @@
 - Launch and repository buttons only when the site was built with XENT_REPO_URL (this test reads
   the same variable): none at all by default; with it, Binder and Colab links on every chapter.
 - Print: solutions, quiz answers and hidden code open; long code lines wrapped, not cut off.
+- At 390 px (a phone) no chapter scrolls sideways.
 """
 
 from __future__ import annotations
@@ -234,3 +235,22 @@ def test_print_expands_solutions_and_wraps_code(open_page, site):
     assert facts["pres"] > 0 and facts["notWrapped"] == 0 and facts["overflowing"] == 0, facts
     assert facts["splittable"] == 0, facts
     assert log.problems() == []
+
+
+def test_phone_width_has_no_sideways_scrolling(browser, base_url, site):
+    """At 390 px (a phone) wide formulas, code and tables scroll inside their own box."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    wide = {}
+    try:
+        for path in CHAPTERS:
+            page = context.new_page()
+            page.goto(base_url + path, wait_until="load")
+            width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+            if width[0] > width[1]:
+                wide[path] = width
+            page.close()
+    finally:
+        context.close()
+    assert wide == {}, f"pages wider than the phone (scrollWidth, innerWidth): {wide}"
