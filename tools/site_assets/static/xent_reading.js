@@ -13,7 +13,10 @@
     // the formula's width (its own scroll box on screen) against the column it sits in
     for (const box of document.querySelectorAll(".katex-display > .katex > .katex-html")) {
       const display = box.closest(".katex-display");
-      const fit = display.parentElement.clientWidth / box.scrollWidth;
+      const column = getComputedStyle(display.parentElement);
+      const room = display.parentElement.clientWidth
+        - parseFloat(column.paddingLeft) - parseFloat(column.paddingRight);
+      const fit = (0.98 * room) / box.scrollWidth;
       if (fit > 0 && fit < 1) {
         const before = display.style.zoom;
         display.style.zoom = String(Math.max(fit, 0.5));
