@@ -19,7 +19,7 @@ UNITS = ("nats", "bits")
 
 class EntropyExplorer(Explorer):
     """``q = weights / sum(weights)`` (uniform if all are 0) against a fixed ``p``; results
-    ``{q, H_p, H_pq, H_qp, KL_pq}`` in the chosen unit (chapter 1)."""
+    ``{p, q, H_p, H_pq, H_qp, KL_pq}`` in the chosen unit (chapter 1)."""
 
     kind = "entropy"
     title = "Entropy explorer: cross-entropy and KL of p against your q"
@@ -56,6 +56,7 @@ class EntropyExplorer(Explorer):
         q = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w))
         base = 2.0 if self.unit == "bits" else None
         return {
+            "p": p,
             "q": q,
             "H_p": float(info.entropy(p, base=base)),
             "H_pq": float(info.cross_entropy(p, q, base=base)),

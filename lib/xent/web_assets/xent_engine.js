@@ -28,7 +28,9 @@
  * Built in, for every kind: the explorer is a named group (role="group", aria-label = title);
  * every control has a visible <label>; slider values are shown next to the slider; the results
  * are mirrored, throttled, in a polite aria-live region; each displayed number carries
- * data-name and data-value (full precision) for the tests. Styles: xent_explorers.css.
+ * data-name and data-value (full precision) for the tests: name a displayed number after its key
+ * in `results`, plus its indices ("p0", "J12"), and the browser tests compare it with the
+ * Python widget's results. Styles: xent_explorers.css.
  * The recipe for a new kind, with the Python side, is in web_assets/README.md.
  */
 
@@ -186,6 +188,8 @@ function control(model, def, uid) {
     input.addEventListener("input", () => write(parseFloat(input.value)));
   }
   input.dataset.control = `${def.key}${def.index ?? ""}`;
+  /* in JupyterLab, arrow keys on a focused control move it, not the notebook's cell selection */
+  input.setAttribute("data-lm-suppress-shortcuts", "true");
   const refresh = () => {
     const v = current();
     if (String(input.value) !== String(v)) input.value = String(v);

@@ -24,7 +24,7 @@ export default {
     h.heading("p = softmax(z)"),
     h.bars(r.p.map((v, i) => ({ name: "p" + i, label: "p" + h.sub(i), value: v }))),
     h.heading("gradient \u2202L/\u2202z = p \u2212 y (one-hot y)"),
-    h.bars(r.grad.map((v, i) => ({ name: "g" + i, label: "g" + h.sub(i), value: v })),
+    h.bars(r.grad.map((v, i) => ({ name: "grad" + i, label: "g" + h.sub(i), value: v })),
       { signed: true, tone: "grad" }),
   ],
   announce: (r, s, h) =>

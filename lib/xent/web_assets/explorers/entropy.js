@@ -16,6 +16,7 @@ export default {
     const q = math.normalize(s.q);
     const c = s.unit === "bits" ? Math.LN2 : 1; /* bits = nats / ln 2 */
     return {
+      p: s.p,
       q,
       H_p: math.entropy(s.p) / c,
       H_pq: math.crossEntropy(s.p, q) / c,
@@ -25,7 +26,7 @@ export default {
   },
   view: (r, s, h) => [
     h.heading("p (fixed, grey) against q = your weights renormalised (blue)"),
-    h.bars(s.p.flatMap((pi, i) => [
+    h.bars(r.p.flatMap((pi, i) => [
       { name: "p" + i, label: "p" + h.sub(i), value: pi, tone: "alt" },
       { name: "q" + i, label: "q" + h.sub(i), value: r.q[i] },
     ])),

@@ -29,7 +29,7 @@ export default {
       ]),
       h.heading("per-sample gradient size \u2016\u2202L/\u2202z\u2099\u2016 (sample: true class)"),
       h.bars(r.grad_norm.map((v, n) => ({
-        name: "gnorm" + n, label: `#${n}: class ${s.targets[n]}`, value: v,
+        name: "grad_norm" + n, label: `#${n}: class ${s.targets[n]}`, value: v,
       })), { scale: scale > 0 ? scale : 1, tone: "grad" }),
     ];
   },
