@@ -4,8 +4,9 @@ The one shared library of the book *Softmax and Cross-Entropy, in Depth*.
 Every chapter imports it; every function names the chapter that derives it.
 """
 
-from . import explorers, info, metrics, nn, optim, web
+from . import explorers, info, metrics, nn, optim, precision, web
 from .gradcheck import gradcheck, numerical_gradient
+from .linear_ce import linear_cross_entropy_and_grad
 from .losses import cross_entropy, cross_entropy_and_grad, cross_entropy_grad, one_hot
 from .softmax import log_softmax, logsumexp, softmax, softmax_backward, softmax_jacobian
 
@@ -16,6 +17,7 @@ __all__ = [
     "explorers",
     "gradcheck",
     "info",
+    "linear_cross_entropy_and_grad",
     "log_softmax",
     "logsumexp",
     "metrics",
@@ -23,6 +25,7 @@ __all__ = [
     "numerical_gradient",
     "one_hot",
     "optim",
+    "precision",
     "softmax",
     "softmax_backward",
     "softmax_jacobian",
