@@ -61,7 +61,7 @@ def test_class_index_of_float_dtype(loss_fn):
         loss_fn(Z, np.zeros((4, 3), dtype=np.int64))
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])  # -inf masks a class: see test_losses.py
 def test_non_finite_logits(loss_fn, bad):
     z = np.zeros((4, 3))
     z[2, 1] = bad

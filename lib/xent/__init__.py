@@ -2,9 +2,20 @@
 
 The one shared library of the book *Softmax and Cross-Entropy, in Depth*.
 Every chapter imports it; every function names the chapter that derives it.
+
+``import xent`` loads only the numeric core (NumPy). The other submodules -- ``xent.fused``
+(the fast loss kernel), ``xent.data`` (Fashion-MNIST) and the notebook UI (``xent.web`` and
+the explorers, which need the ``xent[notebook]`` extra) -- are attributes that load on
+first use.
 """
 
-from . import explorers, info, metrics, nn, optim, precision, web
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+from . import info, metrics, nn, optim
 from .gradcheck import gradcheck, numerical_gradient
 from .linear_ce import linear_cross_entropy_and_grad
 from .losses import cross_entropy, cross_entropy_and_grad, cross_entropy_grad, one_hot
@@ -14,7 +25,8 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_and_grad",
     "cross_entropy_grad",
-    "explorers",
+    "data",
+    "fused",
     "gradcheck",
     "info",
     "linear_cross_entropy_and_grad",
@@ -29,5 +41,20 @@ __all__ = [
     "softmax",
     "softmax_backward",
     "softmax_jacobian",
-    "web",
 ]
+
+
+def _submodules() -> set[str]:
+    """The public submodules that exist in this installation (found, not imported)."""
+    return {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Load a submodule (``xent.data``, ``xent.fused``, ``xent.web``, ...) on first use."""
+    if name in _submodules():
+        return importlib.import_module(f"{__name__}.{name}")  # also sets it as an attribute
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _submodules())

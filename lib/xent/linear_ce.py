@@ -29,11 +29,6 @@ from numpy.typing import ArrayLike
 
 from ._checks import as_float_array, check_class_indices, check_finite, check_integer_array
 
-try:  # the cache-blocked kernel (xent.fused) when this version of the library has it
-    from .fused import cross_entropy_and_grad as _chunk_loss_and_grad
-except ImportError:  # pragma: no cover - older layout: the public loss is the fused kernel
-    from .losses import cross_entropy_and_grad as _chunk_loss_and_grad
-
 __all__ = ["DEFAULT_CHUNK_BYTES", "default_chunk_size", "linear_cross_entropy_and_grad"]
 
 # Memory budget for one chunk of logits (and, as much again, its gradient). 32 MiB keeps
@@ -162,6 +157,8 @@ def linear_cross_entropy_and_grad(
     The result dtype is that of ``x @ W + b`` (float32 only if all of them are float32).
     See chapter 9 (Numbers and scale) and, for the gradient, chapter 4.
     """
+    from .fused import cross_entropy_and_grad as chunk_loss_and_grad  # loaded on first use
+
     x, W, target, b, chunk_size = _check_args(
         x, W, target, b, ignore_index, reduction, label_smoothing, chunk_size
     )
@@ -191,7 +188,7 @@ def linear_cross_entropy_and_grad(
                 f"x: the logits x @ W + b overflow {dtype} in rows {lo}..{hi - 1}; "
                 f"scale x or W down (or compute in float64)"
             )
-        loss_c, G_c = _chunk_loss_and_grad(
+        loss_c, G_c = chunk_loss_and_grad(
             Z_c, target[lo:hi], ignore_index=ignore_index, reduction=chunk_reduction,
             label_smoothing=label_smoothing,
         )  # fmt: skip

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .losses import cross_entropy_and_grad
+from .fused import cross_entropy_and_grad
 
 __all__ = [
     "CrossEntropyLoss",
