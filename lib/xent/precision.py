@@ -217,10 +217,15 @@ def sum_in_format(
     return total
 
 
-def emulate_softmax(z: ArrayLike, fmt: str | FloatFormat) -> dict[str, np.ndarray]:
+def emulate_softmax(
+    z: ArrayLike, fmt: str | FloatFormat, accumulator: str | FloatFormat | None = None
+) -> dict[str, np.ndarray]:
     """Softmax of one logit vector computed four ways in ``fmt``'s arithmetic.
 
-    Every intermediate is rounded to ``fmt``, sums are added left to right. Returns:
+    Every intermediate is rounded to ``fmt``, sums are added left to right in
+    ``accumulator``'s format (default ``fmt``; ``'float32'`` is the mixed-precision rule), and
+    the logarithm of a sum is taken in that format before its result is rounded to ``fmt``.
+    Returns:
 
     * ``"z"``: the logits rounded to ``fmt``;
     * ``"naive"``: ``exp(z_c) / sum_j exp(z_j)`` (inf/inf = nan on overflow, 0/0 = nan
@@ -232,19 +237,20 @@ def emulate_softmax(z: ArrayLike, fmt: str | FloatFormat) -> dict[str, np.ndarra
     The browser explorer of chapter 9 computes exactly these steps in JavaScript.
     """
     fmt = get_format(fmt)
+    acc = fmt if accumulator is None else get_format(accumulator, "accumulator")
     z = _as_float64(z, "z")
     if z.ndim != 1 or z.size == 0:
         raise ValueError(f"z: expected a non-empty vector of logits; got shape {z.shape}")
     z = round_to(z, fmt)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         e = round_to(np.exp(z), fmt)
-        naive = round_to(e / sum_in_format(e, fmt), fmt)
+        naive = round_to(e / sum_in_format(e, fmt, acc), fmt)
         d = round_to(z - z.max(), fmt)
         e_shifted = round_to(np.exp(d), fmt)
-        s = sum_in_format(e_shifted, fmt)
+        s = sum_in_format(e_shifted, fmt, acc)
         stable = round_to(e_shifted / s, fmt)
         log_of_softmax = round_to(np.log(stable), fmt)
-        log_softmax = round_to(d - round_to(np.log(s), fmt), fmt)
+        log_softmax = round_to(d - round_to(np.log(s), acc), fmt)
     return {
         "z": z,
         "naive": naive,
