@@ -296,6 +296,11 @@ KIND_STATES = {
     "weighted_ce": [
         {"weight": w} for w in ([1.0] * 3, [0.2, 3.0, 5.0], [0.0, 1.0, 2.5], [0.0] * 3)
     ],
+    "precision": [  # more states, and its rounding: tests/test_precision_explorer.py
+        {"logits": z, "dtype": t}
+        for z in ([12.0, 0.0, -2.0, -18.0], [89.0, 0.0, -104.0])
+        for t in ("float16", "bfloat16", "float32")
+    ],
 }
 
 
