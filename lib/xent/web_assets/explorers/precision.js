@@ -98,35 +98,44 @@ export default {
     };
   },
   view: (r, s, h) => {
-    const cols = [
-      ["z", "z (stored)"], ["naive", "naive p"], ["stable", "stable p"],
-      ["log_of_softmax", "log(softmax)"], ["log_softmax", "log_softmax"],
-    ];
-    const head = h.el("tr", {}, [
-      h.el("th", { scope: "col" }, ["class"]),
-      ...cols.map(([, label]) => h.el("th", { scope: "col" }, [label])),
-      h.el("th", { scope: "col" }, ["what happened"]),
-    ]);
-    const body = h.el("tbody");
+    const notes = [];
     r.z.forEach((_, c) => {
-      const notes = [];
-      if (r.overflow[c]) notes.push("exp(z) overflows: naive p is " + h.fmt(r.naive[c]));
-      if (r.underflow[c]) notes.push("exp(z \u2212 max) underflows: p = 0, log p = \u2212\u221e");
-      const cells = cols.map(([key]) => {
-        const v = r[key][c];
-        const bad = !Number.isFinite(v) || (key !== "z" && r.underflow[c] && v === 0);
-        return h.el("td", bad ? { class: "xent-warm", style: "--xent-a:0.8" } : {},
-          [h.num(key + c, v)]);
-      });
-      body.append(h.el("tr", {}, [
-        h.el("th", { scope: "row" }, ["z" + h.sub(c)]),
-        ...cells,
-        h.el("td", {}, [notes.join("; ") || "\u2014"]),
-      ]));
+      const name = "z" + h.sub(c);
+      if (r.overflow[c]) {
+        notes.push(`${name}: exp(z) overflows to \u221e, so the naive p is ${h.fmt(r.naive[c])}`);
+      }
+      if (r.underflow[c]) {
+        notes.push(`${name}: exp(z \u2212 max) underflows to 0, so p = 0 and ` +
+          "log(softmax) = \u2212\u221e");
+      }
     });
+    /* one small table per group of columns, so that it fits beside the controls */
+    const table = (cols) => {
+      const head = h.el("tr", {}, [
+        h.el("th", { scope: "col" }, ["class"]),
+        ...cols.map(([, label]) => h.el("th", { scope: "col" }, [label])),
+      ]);
+      const body = h.el("tbody");
+      r.z.forEach((_, c) => {
+        const cells = cols.map(([key]) => {
+          const v = r[key][c];
+          const bad = !Number.isFinite(v) || (key !== "z" && r.underflow[c] && v === 0);
+          return h.el("td", bad ? { class: "xent-warm", style: "--xent-a:0.8" } : {},
+            [h.num(key + c, v)]);
+        });
+        body.append(h.el("tr", {}, [h.el("th", { scope: "row" }, ["z" + h.sub(c)]), ...cells]));
+      });
+      return h.el("div", { style: "overflow-x:auto;max-width:100%" }, [
+        h.el("table", { class: "xent-heatmap" }, [h.el("thead", {}, [head]), body]),
+      ]);
+    };
     return [
-      h.heading(`softmax in ${s.dtype}: every intermediate result rounded to ${s.dtype}`),
-      h.el("table", { class: "xent-heatmap" }, [h.el("thead", {}, [head]), body]),
+      h.heading(`softmax in ${s.dtype}, every intermediate result rounded to ${s.dtype}`),
+      table([["z", "z stored"], ["naive", "naive p"], ["stable", "stable p"]]),
+      table([["log_of_softmax", "log(softmax)"], ["log_softmax", "log_softmax"]]),
+      notes.length
+        ? h.el("ul", {}, notes.map((n) => h.el("li", {}, [n])))
+        : h.el("p", {}, ["No exp overflowed and no probability underflowed."]),
       h.readout([
         [`exp(z) = \u221e in ${s.dtype} from z =`, "exp_overflows_from", r.exp_overflows_from],
         [`exp(z) = 0 in ${s.dtype} from z =`, "exp_zero_from", r.exp_zero_from],
