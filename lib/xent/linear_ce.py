@@ -143,8 +143,12 @@ def linear_cross_entropy_and_grad(
 
     .. math::
 
-        Z_c = x_c W + b,\quad G_c = \partial L / \partial Z_c,\quad dx_c = G_c W^\top,\quad
-        dW \mathrel{+}= x_c^\top G_c,\quad db \mathrel{+}= \textstyle\sum_i G_{c,i}.
+        Z_c = x_c W + b, \qquad G_c = \partial L / \partial Z_c,
+
+    .. math::
+
+        dx_c = G_c W^\top, \qquad dW \mathrel{+}= x_c^\top G_c, \qquad
+        db \mathrel{+}= \textstyle\sum_i G_{c,i}.
 
     x: (N, d) hidden states. W: (d, V), as in :class:`xent.nn.Linear`. b: (V,) or None.
     target: (N,) class indices in ``[0, V)`` or ``ignore_index``. ``ignore_index``,
