@@ -99,13 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="report only; exit 1 if needed")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((REPO / "chapters").glob("*.ipynb"))
-    pending = 0
+    pending = oversized = 0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         changes = apply_rule(nb)
         too_long = embedded_too_long(nb)
         if too_long:
-            pending += 1
+            oversized += 1
             print(f"{path}: stored script/style bodies over {MAX_EMBEDDED} chars: {too_long}")
         if not changes:
             continue
@@ -121,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: {'; '.join(summary)}")
     if args.check and pending:
         print(f"{pending} notebook(s) need changes: run {Path(__file__).name}")
-        return 1
-    return 0 if not args.check or not pending else 1
+    return 1 if oversized or (args.check and pending) else 0
 
 
 if __name__ == "__main__":

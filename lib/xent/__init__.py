@@ -16,16 +16,27 @@ import pkgutil
 from types import ModuleType
 
 from . import info, metrics, nn, optim
+from .binary import (
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_and_grad,
+    binary_cross_entropy_with_logits_grad,
+    sigmoid,
+)
+from .calibration import fit_temperature
 from .gradcheck import gradcheck, numerical_gradient
 from .linear_ce import linear_cross_entropy_and_grad
 from .losses import cross_entropy, cross_entropy_and_grad, cross_entropy_grad, one_hot
 from .softmax import log_softmax, logsumexp, softmax, softmax_backward, softmax_jacobian
 
 __all__ = [
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_and_grad",
+    "binary_cross_entropy_with_logits_grad",
     "cross_entropy",
     "cross_entropy_and_grad",
     "cross_entropy_grad",
     "data",
+    "fit_temperature",
     "fused",
     "gradcheck",
     "info",
@@ -38,6 +49,7 @@ __all__ = [
     "one_hot",
     "optim",
     "precision",
+    "sigmoid",
     "softmax",
     "softmax_backward",
     "softmax_jacobian",

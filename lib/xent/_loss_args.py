@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._checks import (
+    as_array,
     as_float_array,
     check_class_indices,
     check_finite,
@@ -128,7 +129,7 @@ def loss_args(
         check_nonnegative(w, "weight", "class weights")
         w = w.astype(dtype, copy=False)
 
-    tgt = np.asarray(target)
+    tgt = as_array(target, "target")
     index_shape = z_full.shape[:class_axis] + z_full.shape[class_axis + 1 :]
     common = dict(
         z=as_rows(z_full), weight=w, smoothing=eps, reduction=reduction, shape=z_full.shape,

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._loss_args import LossArgs, check_row_max, from_rows, loss_args
-from .losses import Reduction, mean_denominator
+from .losses import Reduction, effective_target, mean_denominator
 
 __all__ = [
     "cross_entropy",
@@ -84,7 +84,8 @@ def set_num_threads(num_threads: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of threads large inputs are shared between (see :func:`set_num_threads`)."""
+    """The number of threads large inputs are shared between (see
+    :func:`xent.fused.set_num_threads`)."""
     return _threads["n"]
 
 
@@ -120,12 +121,8 @@ def _plan(args: LossArgs) -> _Plan:
     if args.reduction == "mean":
         omega = mean_denominator(args)
         scale = dtype.type(1) / omega if omega else dtype.type(1)  # Omega = 0: see _reduce
-    if args.t is not None:
-        eps = args.smoothing
-        u = args.t * (1 - eps) + eps / num_classes if eps else args.t.copy()
-        if args.weight is not None:
-            u *= args.weight
-        return _Plan(args, None, None, u, scale)
+    if args.t is not None:  # probability targets: the reference's u rows, as they are
+        return _Plan(args, None, None, effective_target(args), scale)
     w_y = args.keep.astype(dtype) if args.weight is None else args.weight[args.y] * args.keep
     a = (1 - args.smoothing) * w_y if args.smoothing else w_y
     b = np.where(args.keep, args.smoothing / num_classes, 0).astype(dtype)

@@ -20,7 +20,11 @@ and the reduction adds them ('sum'), keeps them ('none') or averages them ('mean
 by ``Omega = sum of w_y over the rows not ignored`` for class indices, by the number of rows
 ``N * d1 * ...`` for probabilities (nothing to average: nan, as torch).
 
-This module is the reference: whole arrays, plain NumPy, no tricks. ``xent.fused`` computes
+Logits may be -inf (a masked class: probability 0), as in torch and ``xent.softmax``.
+
+This module is the reference: whole arrays, plain NumPy, no tricks (the same shape as
+tinygrad's ``Tensor.cross_entropy``: build the smoothed target, multiply by the
+log-softmax, reduce). ``xent.fused`` computes
 the same numbers faster (cache-sized blocks, threads, no max-subtraction when it is safe) and
 is what training (``xent.nn.CrossEntropyLoss``) and the benchmarks call; a property test
 checks that the two agree on every option.

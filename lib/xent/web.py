@@ -33,6 +33,7 @@ import importlib
 import json
 import math
 import pkgutil
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -118,8 +119,7 @@ class Explorer(anywidget.AnyWidget):
 
     def __init__(self, *, name: str | None = None, **state: Any) -> None:
         name = self.kind.replace("_", "-") if name is None else name
-        if not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum() \
-                or not name[:1].isalpha():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
             raise ValueError(
                 f"name must start with a letter and hold only letters, digits, '-', '_'; "
                 f"got {name!r}"
