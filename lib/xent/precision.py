@@ -37,6 +37,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._checks import as_array
+
 __all__ = [
     "BFLOAT16",
     "FLOAT16",
@@ -63,6 +65,16 @@ class FloatFormat:
     name: str
     mantissa_bits: int
     exponent_bits: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name: expected a string; got {self.name!r}")
+        for arg, lo, hi in (("mantissa_bits", 1, 52), ("exponent_bits", 2, 11)):
+            v = getattr(self, arg)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"{arg}: expected an integer in [{lo}, {hi}]; got {v!r}")
+            if not lo <= v <= hi:  # float64 is the widest format NumPy can round to
+                raise ValueError(f"{arg}: expected an integer in [{lo}, {hi}]; got {v}")
 
     @property
     def precision(self) -> int:
@@ -115,7 +127,7 @@ def get_format(fmt: str | FloatFormat, name: str = "fmt") -> FloatFormat:
 
 
 def _as_float64(x: ArrayLike, name: str = "x") -> np.ndarray:
-    arr = np.asarray(x)
+    arr = as_array(x, name)
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise TypeError(f"{name}: expected real numbers; got dtype {arr.dtype}")
     with np.errstate(invalid="ignore"):  # a signalling nan stays a nan
@@ -151,7 +163,7 @@ def bfloat16_from_float32(x: ArrayLike) -> np.ndarray:
     stays nan. This is how hardware and frameworks convert; it is the independent
     reference that :func:`round_to` is tested against.
     """
-    arr = np.asarray(x)
+    arr = as_array(x, "x")
     if arr.dtype != np.float32:
         raise TypeError(
             f"x: expected a float32 array (bfloat16 rounds float32 bits); got {arr.dtype}"
