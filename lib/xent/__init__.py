@@ -5,11 +5,23 @@ Every chapter imports it; every function names the chapter that derives it.
 """
 
 from . import info, metrics, nn, optim, web
+from .binary import (
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_and_grad,
+    binary_cross_entropy_with_logits_grad,
+    sigmoid,
+)
+from .calibration import fit_temperature
 from .gradcheck import gradcheck, numerical_gradient
 from .losses import cross_entropy, cross_entropy_and_grad, cross_entropy_grad, one_hot
 from .softmax import log_softmax, logsumexp, softmax, softmax_backward, softmax_jacobian
 
 __all__ = [
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_and_grad",
+    "binary_cross_entropy_with_logits_grad",
+    "fit_temperature",
+    "sigmoid",
     "cross_entropy",
     "cross_entropy_and_grad",
     "cross_entropy_grad",
