@@ -181,7 +181,9 @@ def quizzes() -> dict[str, list[Quiz]]:
 
 
 def test_every_quiz_is_well_formed(quizzes):
-    problems = [f"{q.where} ({q.title}): {p}" for qs in quizzes.values() for q in qs for p in q.problems]
+    problems = [
+        f"{q.where} ({q.title}): {p}" for qs in quizzes.values() for q in qs for p in q.problems
+    ]
     counts = {k: len(v) for k, v in quizzes.items() if v}
     print(f"quizzes per source: {counts}")
     assert not problems, "\n".join(problems)
