@@ -111,4 +111,3 @@ def test_predict_then_reveal(open_page):
     assert "they shrink" in text and "do not move" in text
     assert quiz.get_attribute("data-quiz-result") == "revealed"
     assert details.evaluate("d => d.open")
-
