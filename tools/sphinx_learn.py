@@ -5,6 +5,11 @@ Loaded through ``sphinx: local_extensions`` in ``_config.yml``. It copies the li
 explorer and its data) into ``_static/xent/`` of the built site, and adds their scripts and
 stylesheets to every page: one cached file each, never inlined into a notebook's outputs.
 Pages without a quiz or a playground pay one small cached request and nothing else.
+
+It also repairs one accessibility defect of myst-nb's output at build time: the toggle of a
+hidden code cell is ``<summary aria-label="Toggle hidden content">`` around the visible text
+"Show code cell source", so a speech-input user saying what they see does not match its name
+(axe: label-content-name-mismatch). The aria-label is dropped; the visible text names it.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from sphinx.application import Sphinx
 
 ASSETS = Path(__file__).resolve().parent.parent / "lib" / "xent" / "web_assets"
 TARGET = "xent"  # under _static/
-SCRIPTS = ["quiz.js"]
-STYLES = ["quiz.css"]
+SCRIPTS = ["quiz.js", "a11y.js"]
+STYLES = ["quiz.css", "a11y.css"]
 OTHER: list[str] = []
 
 
@@ -39,7 +44,19 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
         shutil.copyfile(ASSETS / name, dest)
 
 
+MISNAMED_TOGGLE = '<summary aria-label="Toggle hidden content">'
+
+
+def _name_toggles_by_their_text(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    body = context.get("body")
+    if isinstance(body, str) and MISNAMED_TOGGLE in body:
+        context["body"] = body.replace(MISNAMED_TOGGLE, "<summary>")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _add_assets)
+    app.connect("html-page-context", _name_toggles_by_their_text)
     app.connect("build-finished", _copy_assets)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

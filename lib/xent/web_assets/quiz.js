@@ -234,7 +234,7 @@
         var letter = String.fromCharCode(97 + k);
         var input = el(doc, "input", { type: "radio", name: id, id: id + "-" + letter, value: letter });
         var label = el(doc, "label", { "for": id + "-" + letter });
-        label.appendChild(el(doc, "span", { "class": "xent-quiz-letter", "aria-hidden": "true" }, ["(" + letter + ")"]));
+        label.appendChild(el(doc, "span", { "class": "xent-quiz-letter" }, ["(" + letter + ")"]));
         var content = el(doc, "span", { "class": "xent-quiz-option-text" });
         while (li.firstChild) content.appendChild(li.firstChild);
         // list items hold <p> in Sphinx's output; keep their inline content only
