@@ -58,5 +58,6 @@ def _name_toggles_by_their_text(
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _add_assets)
     app.connect("html-page-context", _name_toggles_by_their_text)
-    app.connect("build-finished", _copy_assets)
+    # after tools/xent_assets.py, which empties _static/xent/ before copying the engine there
+    app.connect("build-finished", _copy_assets, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

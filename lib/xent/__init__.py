@@ -4,7 +4,7 @@ The one shared library of the book *Softmax and Cross-Entropy, in Depth*.
 Every chapter imports it; every function names the chapter that derives it.
 """
 
-from . import explorers, info, metrics, nn, optim, web
+from . import info, metrics, nn, optim, web
 from .gradcheck import gradcheck, numerical_gradient
 from .losses import cross_entropy, cross_entropy_and_grad, cross_entropy_grad, one_hot
 from .softmax import log_softmax, logsumexp, softmax, softmax_backward, softmax_jacobian
@@ -13,7 +13,6 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_and_grad",
     "cross_entropy_grad",
-    "explorers",
     "gradcheck",
     "info",
     "log_softmax",
