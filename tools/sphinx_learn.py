@@ -23,7 +23,7 @@ from sphinx.application import Sphinx
 ASSETS = Path(__file__).resolve().parent.parent / "lib" / "xent" / "web_assets"
 TARGET = "xent"  # under _static/
 SCRIPTS = ["quiz.js", "a11y.js"]
-STYLES = ["quiz.css", "a11y.css"]
+STYLES = ["quiz.css", "a11y.css", "playground.css"]
 OTHER: list[str] = []
 
 
