@@ -23,8 +23,12 @@ from sphinx.application import Sphinx
 ASSETS = Path(__file__).resolve().parent.parent / "lib" / "xent" / "web_assets"
 TARGET = "xent"  # under _static/
 SCRIPTS = ["quiz.js", "a11y.js"]
-STYLES = ["quiz.css", "a11y.css", "playground.css"]
-OTHER: list[str] = []
+STYLES = ["quiz.css", "a11y.css", "playground.css", "predictions.css"]
+# chapter 6's predictions sample, fetched by explorers/predictions.js
+OTHER = [
+    "data/fashion_mnist_predictions.json",
+    "data/fashion_mnist_predictions.png",
+]
 
 
 def _add_assets(app: Sphinx) -> None:
