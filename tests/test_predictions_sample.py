@@ -3,8 +3,8 @@
 The files are written by tools/make_predictions_sample.py from the official test images and the
 logits file chapters/data/fashion_mnist_logits.npz. Checked here: the SHA-256 sidecar, that every
 sprite tile is the official test image it claims to be, that labels and logits are those of the
-logits file (each reads back as the same float32), that the sample is stratified with mistakes in every class, and
-that running the script again gives the same content.
+logits file (each stored logit reads back as the same float32), that the sample is stratified
+with mistakes in every class, and that running the script again gives the same content.
 """
 
 from __future__ import annotations
