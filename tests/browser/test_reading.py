@@ -205,9 +205,11 @@ def test_launch_and_repository_links_only_with_a_repository(site):
 
 def test_print_expands_solutions_and_wraps_code(open_page, site):
     """Print media, after the browser's beforeprint event: every <details> open and its body
-    laid out, code wrapped inside the page width, no box allowed to split over a page."""
+    laid out, code wrapped inside the page width, display formulas scaled to fit the column,
+    no box allowed to split over a page."""
     path = next((p for p in CHAPTERS if "<details" in (site / p).read_text("utf-8")), CHAPTERS[0])
     page, log = open_page(path)
+    page.set_viewport_size({"width": 760, "height": 1000})  # about an A4 page's printed width
     page.emulate_media(media="print")
     page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
     facts = page.evaluate(
@@ -224,6 +226,14 @@ def test_print_expands_solutions_and_wraps_code(open_page, site):
             notWrapped: pres
               .filter((p) => !getComputedStyle(p).whiteSpace.startsWith("pre-wrap")).length,
             overflowing: pres.filter((p) => p.scrollWidth > p.clientWidth + 1).length,
+            wideFormulas: [...document.querySelectorAll("article .katex-display")]
+              .filter((d) => d.getClientRects().length > 0)
+              .filter((d) => {
+                const column = d.closest("article").getBoundingClientRect();
+                const parts = [...d.querySelector(".katex-html").children]
+                  .map((b) => b.getBoundingClientRect());
+                return parts.some((b) => b.left < column.left - 1 || b.right > column.right + 1);
+              }).length,
             splittable: [...document.querySelectorAll("article .admonition, article figure")]
               .filter((e) => getComputedStyle(e).breakInside !== "avoid").length,
           };
@@ -233,6 +243,7 @@ def test_print_expands_solutions_and_wraps_code(open_page, site):
     assert facts["details"] > 0, f"{path}: no collapsed blocks to check"
     assert facts["closed"] == 0 and facts["hiddenBodies"] == 0, facts
     assert facts["pres"] > 0 and facts["notWrapped"] == 0 and facts["overflowing"] == 0, facts
+    assert facts["wideFormulas"] == 0, facts
     assert facts["splittable"] == 0, facts
     assert log.problems() == []
 
