@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import raises_naming
 from xent import data
 
 NAMES = data.FILES["train"] + data.FILES["test"]
@@ -69,46 +70,52 @@ def test_read_idx_round_trip_gzip_and_plain(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "match"),
+    "raw",
     [
-        (b"\x00\x00\x0d\x01" + struct.pack(">I", 3) + b"abc", "magic number"),  # float type code
-        (b"\x12\x34\x08\x01" + struct.pack(">I", 3) + b"abc", "magic number"),
-        (b"", "magic number"),
-        (b"\x00\x00\x08\x03" + struct.pack(">I", 3), "header"),  # sizes cut short
-        (b"\x00\x00\x08\x01" + struct.pack(">I", 5) + b"abc", "truncated"),
-        (b"\x00\x00\x08\x01" + struct.pack(">I", 2) + b"abc", "trailing"),
+        b"\x00\x00\x0d\x01" + struct.pack(">I", 3) + b"abc",  # float type code
+        b"\x12\x34\x08\x01" + struct.pack(">I", 3) + b"abc",  # bad magic
+        b"",
+        b"\x00\x00\x08\x03" + struct.pack(">I", 3),  # sizes cut short
+        b"\x00\x00\x08\x01" + struct.pack(">I", 5) + b"abc",  # truncated
+        b"\x00\x00\x08\x01" + struct.pack(">I", 2) + b"abc",  # trailing data
+        # issue 10, defect 9: dimensions whose product overflows int64, and absurd ndim
+        b"\x00\x00\x08\x04" + struct.pack(">4I", *[2**32 - 1] * 4) + b"abc",
+        b"\x00\x00\x08\x03" + struct.pack(">3I", 2**31, 2**31, 4) + b"abc",
+        b"\x00\x00\x08\xff" + struct.pack(">255I", *[1] * 255) + b"a",
+        b"\x00\x00\x08\x00" + b"abc",  # zero dimensions
     ],
 )
-def test_read_idx_rejects_malformed_files(tmp_path: Path, raw: bytes, match: str) -> None:
+def test_read_idx_rejects_malformed_files(tmp_path: Path, raw: bytes) -> None:
     path = tmp_path / "bad-idx1-ubyte"
     path.write_bytes(raw)
-    with pytest.raises(ValueError, match=match) as info:
-        data.read_idx(path)
-    assert str(path) in str(info.value)
+    for target in (path, tmp_path / "bad-idx1-ubyte.gz"):
+        if target.suffix == ".gz":
+            target.write_bytes(gzip.compress(raw))
+        with raises_naming(ValueError, str(target)):
+            data.read_idx(target)
 
 
 def test_read_idx_rejects_truncated_and_corrupted_gzip(tmp_path: Path) -> None:
     packed = gzip.compress(idx_bytes(np.zeros((50, 28, 28), dtype=np.uint8)))
     truncated = tmp_path / "truncated.gz"
     truncated.write_bytes(packed[: len(packed) // 2])
-    with pytest.raises(ValueError, match="gzip") as info:
+    with raises_naming(ValueError, str(truncated)):
         data.read_idx(truncated)
-    assert "truncated.gz" in str(info.value)
 
     corrupted = bytearray(packed)
     corrupted[20:30] = b"\xff" * 10  # inside the deflate stream
     bad = tmp_path / "corrupted.gz"
     bad.write_bytes(bytes(corrupted))
-    with pytest.raises(ValueError, match="corrupted.gz"):
+    with raises_naming(ValueError, str(bad)):
         data.read_idx(bad)
 
 
 def test_read_idx_checksum_mismatch_names_file(tmp_path: Path) -> None:
     path = tmp_path / "x-labels-idx1-ubyte"
     path.write_bytes(idx_bytes(np.arange(4, dtype=np.uint8)))
-    with pytest.raises(ValueError, match="SHA-256") as info:
+    with raises_naming(ValueError, str(path)) as info:
         data.read_idx(path, expected_sha256="0" * 64)
-    assert str(path) in str(info.value)
+    assert "SHA-256" in str(info.value)
 
 
 # ----------------------------------------------------------------------------- loading
@@ -127,7 +134,7 @@ def test_load_from_data_dir_with_injected_checksums(tiny: dict) -> None:
 
 
 def test_default_checksums_reject_files_that_are_not_fashion_mnist(tiny: dict) -> None:
-    with pytest.raises(ValueError, match="SHA-256"):
+    with raises_naming(ValueError, str(tiny["dir"] / "train-images-idx3-ubyte.gz")):
         data.load_fashion_mnist("train", tiny["dir"], download=False)
 
 
@@ -139,8 +146,10 @@ def test_class_names() -> None:
 
 
 def test_bad_split() -> None:
-    with pytest.raises(ValueError, match="split"):
+    with raises_naming(ValueError, "split"):
         data.load_fashion_mnist("validation")
+    with raises_naming(TypeError, "split"):
+        data.load_fashion_mnist(["train"])
 
 
 def write_pair(directory: Path, images: np.ndarray, labels: np.ndarray) -> None:
@@ -152,16 +161,17 @@ def write_pair(directory: Path, images: np.ndarray, labels: np.ndarray) -> None:
 
 def test_count_mismatch_wrong_dimensions_and_bad_labels(tmp_path: Path) -> None:
     images, labels = tiny_split(4, 2)
+    img_name, lab_name = data.FILES["train"]
     cases = [
-        (images, labels[:3], "3 labels for 4 images"),
-        (images[:, :27, :], labels, r"\(n, 28, 28\)"),
-        (images, labels.reshape(2, 2), r"shape \(n,\)"),
-        (images, np.array([0, 1, 2, 10], dtype=np.uint8), "outside"),
+        (images, labels[:3], lab_name),
+        (images[:, :27, :], labels, img_name),
+        (images, labels.reshape(2, 2), lab_name),
+        (images, np.array([0, 1, 2, 10], dtype=np.uint8), lab_name),
     ]
-    for k, (imgs, labs, match) in enumerate(cases):
+    for k, (imgs, labs, culprit) in enumerate(cases):
         directory = tmp_path / f"case{k}"
         write_pair(directory, imgs, labs)
-        with pytest.raises(ValueError, match=match):
+        with raises_naming(ValueError, str(directory / f"{culprit}.gz")):
             data.load_fashion_mnist("train", directory, download=False, checksums=None)
 
 
@@ -246,8 +256,12 @@ def test_download_with_bad_checksum_leaves_no_file(
 ) -> None:
     serve(tiny, monkeypatch)
     wrong = dict(tiny["sums"], **{"train-images-idx3-ubyte": "f" * 64})
-    with pytest.raises(ValueError, match="SHA-256"):
+    final = data.cache_dir() / "train-images-idx3-ubyte.gz"
+    with raises_naming(ValueError, str(final)) as info:
         data.load_fashion_mnist("train", checksums=wrong)
+    # issue 10, defect 10: the real file and its source, not the deleted .part file
+    assert f"{data.BASE_URL}train-images-idx3-ubyte.gz" in str(info.value)
+    assert ".part" not in str(info.value)
     assert list(data.cache_dir().iterdir()) == []
 
 
@@ -257,8 +271,10 @@ def test_download_truncated_by_server_leaves_no_file(
     served = tiny["dir"] / "train-images-idx3-ubyte.gz"
     served.write_bytes(served.read_bytes()[:-20])
     serve(tiny, monkeypatch)
-    with pytest.raises(ValueError, match="gzip"):
+    final = data.cache_dir() / "train-images-idx3-ubyte.gz"
+    with raises_naming(ValueError, str(final)) as info:
         data.load_fashion_mnist("train", checksums=tiny["sums"])
+    assert f"{data.BASE_URL}train-images-idx3-ubyte.gz" in str(info.value)
     assert list(data.cache_dir().iterdir()) == []
 
 
@@ -314,8 +330,10 @@ def test_hflip() -> None:
     np.testing.assert_array_equal(data.hflip(images, rng, p=0.0), images)
     flat = data.hflip(images.reshape(200, -1), rng, p=1.0)
     np.testing.assert_array_equal(flat, images[:, :, ::-1].reshape(200, -1))
-    with pytest.raises(ValueError, match="p must"):
+    with raises_naming(ValueError, "p"):
         data.hflip(images, rng, p=1.5)
+    with raises_naming(ValueError, "images"):
+        data.hflip(images[:, :27], rng)
 
 
 def test_to_features() -> None:
@@ -324,5 +342,76 @@ def test_to_features() -> None:
     out = data.to_features(images, mean=0.5, std=0.25)
     assert out.dtype == np.float32 and out.shape == (1, 4)
     np.testing.assert_allclose(out, [[-2.0, 2.0, -1.2, -0.4]], rtol=1e-6)
-    with pytest.raises(ValueError, match="std"):
+    with raises_naming(ValueError, "std"):
         data.to_features(images, std=0.0)
+    with raises_naming(ValueError, "std"):
+        data.to_features(images, std=float("nan"))
+
+
+# ----------------------------------------------------------------------------- issue 10
+
+
+def test_unusable_data_dir_is_an_error_not_a_fall_through(
+    tiny: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10, defect 8: a data_dir the user named is used or rejected, naming data_dir.
+
+    Valid copies sit in XENT_DATA_DIR, the cache and Debian's directory, and the download
+    server works: the old search silently fell through to them.
+    """
+    monkeypatch.setenv("XENT_DATA_DIR", str(tiny["dir"]))
+    monkeypatch.setattr(data, "DEBIAN_DIR", tiny["dir"])
+    serve(tiny, monkeypatch)
+    regular_file = tmp_path / "a-file"
+    regular_file.write_bytes(b"not a directory")
+    empty = tmp_path / "empty-dir"
+    empty.mkdir()
+    half = tmp_path / "half"
+    write_pair(half, *tiny_split(2, 0))
+    (half / "train-labels-idx1-ubyte.gz").unlink()
+    dir_for_file = tmp_path / "dir-for-file"
+    write_pair(dir_for_file, *tiny_split(2, 0))
+    (dir_for_file / "train-labels-idx1-ubyte.gz").unlink()
+    (dir_for_file / "train-labels-idx1-ubyte.gz").mkdir()
+    cases = [
+        (regular_file, ValueError),
+        (empty, FileNotFoundError),
+        (tmp_path / "missing", FileNotFoundError),
+        (half, FileNotFoundError),
+        (dir_for_file, ValueError),
+    ]
+    for directory, error in cases:
+        for download in (True, False):
+            with raises_naming(error, "data_dir") as info:
+                data.load_fashion_mnist("train", directory, download=download, checksums=None)
+            assert str(directory) in str(info.value)
+    assert not data.cache_dir().exists()  # nothing was downloaded either
+    with raises_naming(TypeError, "data_dir"):
+        data.find_files("train", 3)
+    # and the CLI reports it as an error
+    assert data.main(["--data-dir", str(empty), "--no-download"]) == 1
+
+
+def test_downloaded_files_are_readable_like_any_cache(
+    tiny: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10, defect 10: mkstemp's 0600 is not kept on the final files."""
+    serve(tiny, monkeypatch)
+    data.load_fashion_mnist("test", checksums=tiny["sums"])
+    for name in data.FILES["test"]:
+        mode = (data.cache_dir() / f"{name}.gz").stat().st_mode & 0o777
+        assert mode == 0o644, oct(mode)
+
+
+def test_read_idx_argument_types(tmp_path: Path) -> None:
+    path = tmp_path / "a"
+    path.write_bytes(idx_bytes(np.arange(3, dtype=np.uint8)))
+    with raises_naming(TypeError, "path"):
+        data.read_idx(3)
+    with raises_naming(ValueError, "expected_sha256"):
+        data.read_idx(path, expected_sha256="abc")
+    with raises_naming(TypeError, "max_bytes"):
+        data.read_idx(path, max_bytes=1.5)
+    with raises_naming(ValueError, str(path)):
+        data.read_idx(path, max_bytes=2)  # the header promises 3 bytes
+    np.testing.assert_array_equal(data.read_idx(path, max_bytes=3), [0, 1, 2])

@@ -1,242 +1,208 @@
-"""The explorers: Python (ipywidgets) ones show xent's numbers; web ones render deterministic HTML.
+"""The explorers as widgets, driven from Python: set the state traits, read ``results``.
 
-For each ipywidgets explorer the test moves the sliders from Python (``control.value = ...``),
-reads the numbers the explorer displays (``data-value`` attributes of its HTML output) and
-compares them with ``xent`` computed directly. The in-browser twins (``xent.web``) are checked
-here for what Python can see (deterministic, self-contained HTML, validated arguments); their
-JavaScript numbers are checked in tests/test_web_math.py (Node) and tests/browser/ (Chromium).
+For each kind the test sets the traits as a reader of a notebook would (``w.logits = [...]``)
+and compares ``w.results`` with ``xent`` computed directly. It also checks what a chapter's
+stored output holds: a small deterministic ``text/html`` element with the configuration (no
+script, no style) beside the widget. The JavaScript side is checked in tests/test_web_math.py
+(Node: each kind's browser-side ``compute`` equals these results) and tests/browser/ (Chromium).
 """
 
 from __future__ import annotations
 
+import html
 import itertools
+import json
 import re
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import xent
-from xent.explorers import read_numbers
-from xent.web import format_number
+import xent.web
+from helpers import raises_naming
+
+sys.path.insert(0, str(Path(__file__).parent / "example_kind"))
+from square import SquareExplorer, square_explorer  # noqa: E402
 
 EXACT = {"rtol": 1e-12, "atol": 1e-15}
+KINDS = [
+    "calibration", "ce_gradient", "entropy", "jacobian", "multilabel", "softmax", "weighted_ce"
+]
 
 
-def visible_text_matches(html_text: str) -> None:
-    """Every displayed number's text is format_number(data-value, 4)."""
-    spans = re.findall(r'data-value="([^"]+)">([^<]*)</span>', html_text)
-    assert spans
-    for value, text in spans:
-        assert text == format_number(float(value), 4), (value, text)
+def decoded(value):
+    """Results as numbers: the strings "Infinity", "-Infinity", "NaN" back to floats."""
+    if isinstance(value, str):
+        return float(value)
+    if isinstance(value, list):
+        return [decoded(v) for v in value]
+    return value
+
+
+def make(kind: str, **kwargs):
+    return getattr(xent.web, f"{kind}_explorer")(**kwargs)
+
+
+def test_every_kind_is_found_without_registration():
+    assert xent.web.kinds() == KINDS
+    assert {f"{k}_explorer" for k in KINDS} <= set(dir(xent.web))
+    with pytest.raises(AttributeError):
+        xent.web.nonexistent_explorer  # noqa: B018
 
 
 def test_entropy_explorer_matches_xent():
-    ex = xent.explorers.entropy_explorer()
-    assert set(ex.controls) == {"q0", "q1", "q2", "q3", "unit"}
-    p = np.array(xent.web.ENTROPY_P)
+    w = make("entropy")
+    p = np.array(w.p)
     grid = [(0.25, 0.25, 0.25, 0.25), (0.5, 0.25, 0.13, 0.12), (0.9, 0.0, 0.05, 0.05), (0, 0, 0, 0)]
     for weights, unit in itertools.product(grid, ["nats", "bits"]):
-        ex.controls["unit"].value = unit
-        for i, w in enumerate(weights):
-            ex.controls[f"q{i}"].value = w
-        w = np.array(weights, dtype=float)
-        q = w / w.sum() if w.sum() > 0 else np.full(4, 0.25)
+        w.unit = unit
+        w.q = list(weights)
+        q = np.array(weights, float) / sum(weights) if sum(weights) else np.full(4, 0.25)
         base = 2.0 if unit == "bits" else None
-        shown = ex.numbers()
-        np.testing.assert_allclose([shown[f"q{i}"] for i in range(4)], q, **EXACT)
-        np.testing.assert_allclose([shown[f"p{i}"] for i in range(4)], p, **EXACT)
-        expected = {
-            "H_p": xent.info.entropy(p, base=base),
-            "H_pq": xent.info.cross_entropy(p, q, base=base),
-            "H_qp": xent.info.cross_entropy(q, p, base=base),
-            "KL_pq": xent.info.kl_divergence(p, q, base=base),
-        }
-        for name, value in expected.items():
-            np.testing.assert_allclose(shown[name], value, err_msg=name, **EXACT)
-        visible_text_matches(ex.output.value)
-    # q1 = 0 < p1: infinite cross-entropy and KL, shown as the infinity sign
-    for i, w in enumerate((0.5, 0.0, 0.25, 0.25)):
-        ex.controls[f"q{i}"].value = w
-    shown = ex.numbers()
-    assert shown["H_pq"] == np.inf and shown["KL_pq"] == np.inf
-    assert "\u221e</span>" in ex.output.value
+        r = w.results
+        np.testing.assert_allclose(r["q"], q, **EXACT)
+        for key, fn, args in [
+            ("H_p", xent.info.entropy, (p,)),
+            ("H_pq", xent.info.cross_entropy, (p, q)),
+            ("H_qp", xent.info.cross_entropy, (q, p)),
+            ("KL_pq", xent.info.kl_divergence, (p, q)),
+        ]:
+            want = fn(*args, base=base)
+            np.testing.assert_allclose(decoded(r[key]), want, err_msg=key, **EXACT)
+    # q1 = 0 < p1: infinite cross-entropy and KL, sent to the view as "Infinity"
+    w.q = [0.5, 0.0, 0.25, 0.25]
+    assert w.results["H_pq"] == "Infinity" and w.results["KL_pq"] == "Infinity"
 
 
 def test_softmax_explorer_matches_xent():
-    ex = xent.explorers.softmax_explorer()
-    assert set(ex.controls) == {"z0", "z1", "z2", "z3", "T"}
+    w = make("softmax")
     for z, t in itertools.product(
-        [(2.0, 1.0, 0.1, -1.0), (10.0, -10.0, 0.0, 0.0), (-3.3, -3.3, -3.3, 5.0)], [0.05, 1.0, 5.0]
+        [(2.0, 1.0, 0.1, -1.0), (10.0, -10.0, 0.0, 0.0), (-3.3, -3.3, 5.0)], [0.05, 1.0, 5.0]
     ):
-        for i, v in enumerate(z):
-            ex.controls[f"z{i}"].value = v
-        ex.controls["T"].value = t
-        shown = ex.numbers()
+        w.logits, w.temperature = list(z), t
         expected = xent.softmax(np.array(z), temperature=t)
-        np.testing.assert_allclose([shown[f"p{i}"] for i in range(4)], expected, **EXACT)
-        assert shown["sum_p"] == pytest.approx(1.0, abs=1e-12)
-        visible_text_matches(ex.output.value)
+        np.testing.assert_allclose(w.results["p"], expected, **EXACT)
+        assert w.results["sum_p"] == pytest.approx(1.0, abs=1e-12)
 
 
 def test_jacobian_explorer_matches_xent():
-    ex = xent.explorers.jacobian_explorer()
-    for z in [(1.0, 0.0, -1.0, 0.5), (10.0, -10.0, 3.0, 2.9), (0.0, 0.0, 0.0, 0.0)]:
-        for i, v in enumerate(z):
-            ex.controls[f"z{i}"].value = v
-        shown = ex.numbers()
+    w = make("jacobian")
+    for z in [(1.0, 0.0, -1.0, 0.5), (10.0, -10.0, 3.0, 2.9), (0.0, 0.0, 0.0)]:
+        w.logits = list(z)
         p = xent.softmax(np.array(z))
-        jac = xent.softmax_jacobian(p)
-        got = np.array([[shown[f"J{i}{j}"] for j in range(4)] for i in range(4)])
-        np.testing.assert_allclose(got, jac, **EXACT)
-        np.testing.assert_allclose([shown[f"p{i}"] for i in range(4)], p, **EXACT)
-        assert ex.output.value.count("<td ") == 16
-        visible_text_matches(ex.output.value)
+        np.testing.assert_allclose(w.results["p"], p, **EXACT)
+        np.testing.assert_allclose(w.results["J"], xent.softmax_jacobian(p), **EXACT)
 
 
 def test_ce_gradient_explorer_matches_xent():
-    ex = xent.explorers.ce_gradient_explorer()
-    assert set(ex.controls) == {"z0", "z1", "z2", "z3", "y"}
+    w = make("ce_gradient")
     for z, y in itertools.product([(2.0, 1.0, 0.1, -1.0), (-10.0, 10.0, 0.0, 5.5)], range(4)):
-        for i, v in enumerate(z):
-            ex.controls[f"z{i}"].value = v
-        ex.controls["y"].value = y
-        shown = ex.numbers()
+        w.logits, w.target = list(z), y
         zz = np.array(z)
-        np.testing.assert_allclose(shown["loss"], xent.cross_entropy(zz, y), **EXACT)
-        grad = xent.cross_entropy_grad(zz, y)
-        np.testing.assert_allclose([shown[f"g{i}"] for i in range(4)], grad, **EXACT)
-        np.testing.assert_allclose(shown["p_y"], xent.softmax(zz)[y], **EXACT)
-        visible_text_matches(ex.output.value)
+        r = w.results
+        np.testing.assert_allclose(r["loss"], xent.cross_entropy(zz, y), **EXACT)
+        np.testing.assert_allclose(r["grad"], xent.cross_entropy_grad(zz, y), **EXACT)
+        np.testing.assert_allclose(r["p"], xent.softmax(zz), **EXACT)
+        np.testing.assert_allclose(r["p_y"], xent.softmax(zz)[y], **EXACT)
 
 
 def test_weighted_ce_explorer_matches_xent():
-    ex = xent.explorers.weighted_ce_explorer()
-    assert set(ex.controls) == {"w0", "w1", "w2"}
-    z = np.array(xent.web.WEIGHTED_LOGITS)
-    y = np.array(xent.web.WEIGHTED_TARGETS)
-    for w in [(1.0, 1.0, 1.0), (0.2, 3.0, 5.0), (0.0, 1.0, 2.5), (5.0, 0.0, 0.0)]:
-        for k, v in enumerate(w):
-            ex.controls[f"w{k}"].value = v
-        shown = ex.numbers()
-        weight = np.array(w)
+    w = make("weighted_ce")
+    z, y = np.array(w.logits), np.array(w.targets)
+    for weights in [(1.0, 1.0, 1.0), (0.2, 3.0, 5.0), (0.0, 1.0, 2.5), (5.0, 0.0, 0.0)]:
+        w.weight = list(weights)
+        weight = np.array(weights)
         loss, grad = xent.cross_entropy_and_grad(z, y, weight=weight)
-        np.testing.assert_allclose(shown["loss"], loss, **EXACT)
-        np.testing.assert_allclose(shown["normalizer"], weight[y].sum(), **EXACT)
-        np.testing.assert_allclose(shown["loss_unweighted"], xent.cross_entropy(z, y), **EXACT)
-        norms = [shown[f"gnorm{n}"] for n in range(len(y))]
-        np.testing.assert_allclose(norms, np.linalg.norm(grad, axis=1), **EXACT)
-        visible_text_matches(ex.output.value)
+        _, grad_plain = xent.cross_entropy_and_grad(z, y)
+        r = w.results
+        np.testing.assert_allclose(r["loss"], loss, **EXACT)
+        np.testing.assert_allclose(r["normalizer"], weight[y].sum(), **EXACT)
+        np.testing.assert_allclose(r["loss_unweighted"], xent.cross_entropy(z, y), **EXACT)
+        np.testing.assert_allclose(r["grad_norm"], np.linalg.norm(grad, axis=1), **EXACT)
+        np.testing.assert_allclose(
+            r["grad_norm_unweighted"], np.linalg.norm(grad_plain, axis=1), **EXACT
+        )
     # every target weight 0: nothing to average, nan as in xent and PyTorch
-    for k in range(3):
-        ex.controls[f"w{k}"].value = 0.0
-    assert np.isnan(ex.numbers()["loss"])
-    assert ">nan</span>" in ex.output.value
+    w.weight = [0.0, 0.0, 0.0]
+    assert w.results["loss"] == "NaN"
 
 
-def test_explorers_are_widgets_with_described_controls():
-    import ipywidgets as widgets
-
-    for make in (
-        xent.explorers.entropy_explorer,
-        xent.explorers.softmax_explorer,
-        xent.explorers.jacobian_explorer,
-        xent.explorers.ce_gradient_explorer,
-        xent.explorers.weighted_ce_explorer,
-    ):
-        ex = make()
-        assert isinstance(ex, widgets.VBox) and isinstance(ex.output, widgets.HTML)
-        for control in ex.controls.values():
-            assert control.description.strip(), make.__name__
-        assert ex.numbers(), make.__name__
-
-
-def test_read_numbers():
-    html_text = (
-        '<span data-name="a" data-value="0.5">0.5000</span>'
-        '<span data-name="b" data-value="inf">\u221e</span>'
-        '<span data-name="c" data-value="NaN">nan</span>'
+@pytest.mark.parametrize("kind", KINDS)
+def test_stored_output_is_small_deterministic_html_beside_the_widget(kind):
+    bundle, _ = make(kind)._repr_mimebundle_()
+    assert set(bundle) == {
+        "text/plain", "text/html", "application/vnd.jupyter.widget-view+json"
+    }  # fmt: skip
+    page = bundle["text/html"]
+    assert page == make(kind)._repr_mimebundle_()[0]["text/html"]
+    assert bundle["text/plain"] == make(kind)._repr_mimebundle_()[0]["text/plain"]
+    assert len(page) < 2000 and "<script" not in page and "<style" not in page
+    assert "http://" not in page and "https://" not in page
+    match = re.fullmatch(
+        r'<div class="xent-explorer[^"]*" id="xent-([\w-]+)" data-explorer="(\w+)" '
+        r'data-config="([^"]*)"><p class="xent-fallback">[^<]+</p></div>',
+        page,
     )
-    got = read_numbers(html_text)
-    assert got["a"] == 0.5 and got["b"] == np.inf and np.isnan(got["c"])
+    assert match, page
+    assert match.group(2) == kind
+    assert json.loads(html.unescape(match.group(3))) == make(kind).config()
+    assert "0x" not in bundle["text/plain"]  # no memory address
 
 
-# ---- xent.web: the kernel-free explorers, as far as Python can see them ----
-
-WEB = {
-    "entropy": xent.web.entropy_explorer,
-    "softmax": xent.web.softmax_explorer,
-    "jacobian": xent.web.jacobian_explorer,
-    "ce_gradient": xent.web.ce_gradient_explorer,
-    "weighted_ce": xent.web.weighted_ce_explorer,
-}
-
-
-@pytest.mark.parametrize("kind", sorted(WEB))
-def test_web_explorer_html_is_deterministic_and_self_contained(kind):
-    first = WEB[kind]()._repr_html_()
-    assert first == WEB[kind]()._repr_html_()
-    assert f'data-explorer="{kind}"' in first
-    assert "xentWeb.mountFrom(document.currentScript);" in first
-    assert "http://" not in first and "https://" not in first  # no CDN, no remote anything
-    assert "Math.random" not in first and "Date.now" not in first
-    markup = first.split("<script>")[0]
-    assert re.findall(r'id="([^"]+)"', markup) == [WEB[kind]().element_id]
-    assert first.count("<script>") == 1 and first.count("</script>") == 1
-    assert repr(WEB[kind]()).startswith("WebExplorer(")  # text/plain has no memory address
-
-
-def test_web_explorer_ids_come_from_name():
-    a = xent.web.softmax_explorer()
-    b = xent.web.softmax_explorer(name="softmax-hot", temperature=0.5)
-    assert a.element_id == "xent-softmax" and b.element_id == "xent-softmax-hot"
-    assert 'id="xent-softmax-hot"' in b._repr_html_()
-    assert xent.web.ce_gradient_explorer().element_id == "xent-ce-gradient"
-    assert xent.web.weighted_ce_explorer().element_id == "xent-weighted-ce"
-
-
-def test_web_explorer_carries_its_settings():
-    html_text = xent.web.ce_gradient_explorer(logits=[1.0, -2.0, 0.5], target=2)._repr_html_()
-    assert "&quot;target&quot;:2" in html_text
-    assert "&quot;logits&quot;:[1.0,-2.0,0.5]" in html_text
+def test_state_set_from_python_is_in_the_stored_config():
+    w = xent.web.ce_gradient_explorer(logits=[1.0, -2.0, 0.5], target=2, name="ce-2")
+    config = w.config()
+    assert config["logits"] == [1.0, -2.0, 0.5] and config["target"] == 2
+    assert 'id="xent-ce-2"' in w._repr_html_()
+    w.logits = [3, 1, 0]
+    assert w.config()["logits"] == [3.0, 1.0, 0.0]
+    assert w.results["loss"] == pytest.approx(xent.cross_entropy(np.array([3.0, 1.0, 0.0]), 2))
 
 
 @pytest.mark.parametrize(
-    ("call", "message"),
+    ("call", "exc", "argument"),
     [
-        (lambda: xent.web.softmax_explorer(name="1bad"), "name"),
-        (lambda: xent.web.softmax_explorer(name='x" onload="'), "name"),
-        (lambda: xent.web.softmax_explorer(logits=[0.0]), "logits"),
-        (lambda: xent.web.softmax_explorer(logits=[0.0, 11.0]), "logits"),
-        (lambda: xent.web.softmax_explorer(logits=[0.0, 0.123]), "logits"),
-        (lambda: xent.web.softmax_explorer(temperature=0.0), "temperature"),
-        (lambda: xent.web.entropy_explorer(p=[0.5, 0.6], q=[0.5, 0.5]), "p"),
-        (lambda: xent.web.entropy_explorer(unit="dits"), "unit"),
-        (lambda: xent.web.ce_gradient_explorer(target=4), "target"),
-        (lambda: xent.web.weighted_ce_explorer(weight=[1.0, 1.0]), "weight"),
-        (lambda: xent.web.weighted_ce_explorer(weight=[1.0, -1.0, 1.0]), "weight"),
-        (lambda: xent.explorers.softmax_explorer(logits=[0.0, 0.0, 99.0]), "logits"),
+        (lambda: xent.web.softmax_explorer(name="1bad"), ValueError, "name"),
+        (lambda: xent.web.softmax_explorer(name='x" onload="'), ValueError, "name"),
+        (lambda: xent.web.softmax_explorer(logits=[0.0]), ValueError, "logits"),
+        (lambda: xent.web.softmax_explorer(logits=[0.0, 11.0]), ValueError, "logits"),
+        (lambda: xent.web.softmax_explorer(logits=[0.0, 0.123]), ValueError, "logits"),
+        (lambda: xent.web.softmax_explorer(logits="ab"), TypeError, "logits"),
+        (lambda: xent.web.softmax_explorer(temperature=0.0), ValueError, "temperature"),
+        (lambda: xent.web.softmax_explorer(temperature="hot"), TypeError, "temperature"),
+        (lambda: xent.web.entropy_explorer(p=[0.5, 0.6], q=[0.5, 0.5]), ValueError, "p"),
+        (lambda: xent.web.entropy_explorer(unit="dits"), ValueError, "unit"),
+        (lambda: xent.web.ce_gradient_explorer(target=4), ValueError, "target"),
+        (lambda: xent.web.ce_gradient_explorer(target=1.0), TypeError, "target"),
+        (lambda: xent.web.weighted_ce_explorer(weight=[1.0, 1.0]), ValueError, "weight"),
+        (lambda: xent.web.weighted_ce_explorer(weight=[1.0, -1.0, 1.0]), ValueError, "weight"),
+        (lambda: xent.web.jacobian_explorer(logits=[0.0, float("nan")]), ValueError, "logits"),
     ],
 )
-def test_bad_settings_raise_value_error_naming_the_argument(call, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_settings_raise_naming_the_argument(call, exc, argument):
+    with raises_naming(exc, argument):
         call()
 
 
-def test_ce_target_must_be_int():
-    with pytest.raises(TypeError, match="target"):
-        xent.web.ce_gradient_explorer(target=1.0)
+def test_bad_trait_values_raise_naming_the_argument_and_keep_the_state():
+    w = xent.web.softmax_explorer()
+    before = (list(w.logits), dict(w.results))
+    with raises_naming(ValueError, "logits"):
+        w.logits = [0.0, 99.0]
+    with raises_naming(ValueError, "target"):
+        xent.web.ce_gradient_explorer().target = 7
+    assert (w.logits, w.results) == before
 
 
-@pytest.mark.parametrize(
-    ("x", "digits", "text"),
-    [
-        (0.03125, 4, "0.0313"),  # exact tie: half away from zero, like JavaScript's toFixed
-        (-0.03125, 4, "-0.0313"),
-        (-1e-9, 4, "0.0000"),  # no negative zero on screen
-        (2.0, 4, "2.0000"),
-        (np.inf, 4, "\u221e"),
-        (-np.inf, 4, "\u2212\u221e"),
-        (np.nan, 4, "nan"),
-    ],
-)
-def test_format_number(x, digits, text):
-    assert format_number(x, digits) == text
+def test_worked_example_kind():
+    """tests/example_kind/: a kind outside the package, as the recipe writes one."""
+    w = square_explorer(x=1.5)
+    assert isinstance(w, SquareExplorer) and isinstance(w, xent.web.Explorer)
+    assert w.results == {"square": 2.25}
+    w.x = -3.0
+    assert w.results == {"square": 9.0}
+    assert 'data-explorer="square"' in w._repr_html_()
+    assert "export default" in w._kind_js
+    with raises_naming(TypeError, "x"):
+        w.x = "three"

@@ -8,6 +8,7 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 import xent
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 from xent import info
@@ -103,3 +104,36 @@ def test_info_cross_entropy_agrees_with_the_loss(rng):
     np.testing.assert_allclose(
         xent.cross_entropy(z, y, reduction="none"), per_sample, rtol=1e-12
     )
+
+
+# ----------------------------------------------------------------------------- issue 10
+
+P16 = np.array([0.1316, 0.2686, 0.2214, 0.3782], dtype=np.float16)  # sums to 0.99976
+
+
+def test_float16_distributions_are_checked_at_float16_tolerance():
+    """Issue 10, defect 7: float16 probabilities were checked at float64's 1e-6."""
+    q16 = np.array([0.25, 0.25, 0.25, 0.25], dtype=np.float16)
+    p = P16.astype(np.float64)
+    h = info.entropy(P16)
+    assert h.dtype == np.float64  # the output policy: float16 in, float64 out
+    assert h == pytest.approx(-np.sum(p * np.log(p)), rel=1e-15)
+    assert info.cross_entropy(P16, q16) == pytest.approx(np.log(4) * p.sum(), rel=1e-15)
+    assert info.kl_divergence(P16, q16, base=2).dtype == np.float64
+    with raises_naming(ValueError, "p"):
+        info.entropy(p)  # the same numbers in float64 are not a distribution
+
+
+def test_float32_in_float32_out():
+    p32 = np.array([0.2, 0.3, 0.5], dtype=np.float32)
+    for value in (info.entropy(p32), info.cross_entropy(p32, p32), info.kl_divergence(p32, p32)):
+        assert value.dtype == np.float32
+
+
+def test_ragged_and_object_inputs_are_named():
+    with raises_naming(ValueError, "p"):
+        info.entropy([[0.5, 0.5], [1.0]])
+    with raises_naming(ValueError, "q"):
+        info.kl_divergence([0.5, 0.5], [[0.5, 0.5], [1.0]])
+    with raises_naming(TypeError, "p"):
+        info.entropy(np.array([0.5, None], dtype=object))

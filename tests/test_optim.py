@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import raises_naming
 from xent import optim
 
 
@@ -101,15 +102,15 @@ def test_optimisers_keep_float32() -> None:
 
 def test_optimiser_validation() -> None:
     p, g = one_param([1.0])
-    with pytest.raises(ValueError, match="empty"):
+    with raises_naming(ValueError, "params"):
         optim.SGD([], lr=0.1)
-    with pytest.raises(ValueError, match="pairs"):
+    with raises_naming(ValueError, "params"):
         optim.SGD([(p, np.zeros(2))], lr=0.1)
-    with pytest.raises(ValueError, match="lr"):
+    with raises_naming(ValueError, "lr"):
         optim.SGD([(p, g)], lr=-1)
-    with pytest.raises(ValueError, match="nesterov"):
+    with raises_naming(ValueError, "nesterov"):
         optim.SGD([(p, g)], lr=0.1, nesterov=True)
-    with pytest.raises(ValueError, match="betas"):
+    with raises_naming(ValueError, "betas"):
         optim.Adam([(p, g)], betas=(0.9, 1.0))
 
 
@@ -120,9 +121,9 @@ def test_clip_grad_norm() -> None:
     assert optim.clip_grad_norm([a, b], max_norm=1.0) == pytest.approx(5.0)
     np.testing.assert_allclose(a, [0.6, 0.0], rtol=1e-15)
     np.testing.assert_allclose(b, [[0.0], [0.8]], rtol=1e-15)
-    with pytest.raises(ValueError, match="max_norm"):
+    with raises_naming(ValueError, "max_norm"):
         optim.clip_grad_norm([a], 0.0)
-    with pytest.raises(TypeError, match="grads"):
+    with raises_naming(TypeError, "grads"):
         optim.clip_grad_norm([[1.0, 2.0]], 1.0)
 
 
@@ -145,3 +146,42 @@ def test_step_lr() -> None:
     ]  # fmt: skip
     with pytest.raises(ValueError):
         optim.step_lr(0, 1.0, 0)
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "argument"),
+    [
+        # issue 10, defect 9: nan was accepted silently, "0.1" failed inside a comparison
+        (lambda pairs: optim.SGD(pairs, lr=NAN), ValueError, "lr"),
+        (lambda pairs: optim.SGD(pairs, lr=float("inf")), ValueError, "lr"),
+        (lambda pairs: optim.SGD(pairs, lr="0.1"), TypeError, "lr"),
+        (lambda pairs: optim.SGD(pairs, lr=None), TypeError, "lr"),
+        (lambda pairs: optim.SGD(pairs, lr=0.1, momentum=NAN), ValueError, "momentum"),
+        (lambda pairs: optim.SGD(pairs, lr=0.1, weight_decay=NAN), ValueError, "weight_decay"),
+        (lambda pairs: optim.SGD(pairs, lr=0.1, momentum=0.9, nesterov="yes"), TypeError,
+         "nesterov"),
+        (lambda pairs: optim.Adam(pairs, eps=NAN), ValueError, "eps"),
+        (lambda pairs: optim.Adam(pairs, eps=0.0), ValueError, "eps"),
+        (lambda pairs: optim.Adam(pairs, lr=NAN), ValueError, "lr"),
+        (lambda pairs: optim.Adam(pairs, betas=(NAN, 0.999)), ValueError, "betas"),
+        (lambda pairs: optim.Adam(pairs, betas=0.9), TypeError, "betas"),
+        (lambda pairs: optim.AdamW(pairs, weight_decay="0.01"), TypeError, "weight_decay"),
+        (lambda pairs: optim.SGD(3, lr=0.1), TypeError, "params"),
+        (lambda pairs: optim.SGD([(np.zeros(2, int), np.zeros(2, int))], lr=0.1), TypeError,
+         "params"),
+        (lambda pairs: optim.clip_grad_norm([pairs[0][1]], NAN), ValueError, "max_norm"),
+        (lambda pairs: optim.cosine_lr(0, 10.0, 0.1), TypeError, "total_steps"),
+        (lambda pairs: optim.cosine_lr(0, 10, 0.1, warmup_steps=10), ValueError, "warmup_steps"),
+        (lambda pairs: optim.cosine_lr(-1, 10, 0.1), ValueError, "step"),
+        (lambda pairs: optim.cosine_lr(0, 10, NAN), ValueError, "lr_max"),
+        (lambda pairs: optim.step_lr(1, 0.1, 0), ValueError, "step_size"),
+        (lambda pairs: optim.step_lr(1, 0.1, 2, gamma=NAN), ValueError, "gamma"),
+    ],
+)  # fmt: skip
+def test_hyperparameters_are_checked_and_named(make, error, argument) -> None:
+    pairs = [one_param([1.0, 2.0])]
+    with raises_naming(error, argument):
+        make(pairs)

@@ -8,6 +8,7 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 import xent
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -212,3 +213,66 @@ def test_softmax_backward_matches_numerical_gradient(z, seed):
     analytic = xent.softmax_backward(xent.softmax(z), g)
     numeric = xent.numerical_gradient(lambda v: float(g @ xent.softmax(v)), z)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+
+
+# ----------------------------------------------------------------------------- issue 10
+
+
+@pytest.mark.parametrize(
+    "temperature", [1e-30, 3e-39, 1e-45, 1e-46, 1e-300, 5e-324, 1e30, 1e39, 1e300]
+)
+def test_float32_temperature_outside_float32_range(temperature):
+    """Issue 10, defect 4: a T that rounds to 0 (or to a subnormal, or overflows) in float32.
+
+    It used to give nan (0/0 at the maximum). The result must be float32 and equal the float64
+    computation on the same float32 numbers, rounded to float32; the tiny temperatures give
+    the one-hot limit (ties share it), the huge ones the uniform limit.
+    """
+    z = np.array([[1.0, 3.0, 3.0, -2.0], [0.0, 1e-38, -1e-38, 5e-39]], dtype=np.float32)
+    got = xent.softmax(z, temperature=temperature)
+    want = xent.softmax(z.astype(np.float64), temperature=temperature)
+    assert got.dtype == np.float32
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, want, rtol=2e-7, atol=1e-45)
+    if temperature <= 1e-45:
+        np.testing.assert_array_equal(got[0], [0.0, 0.5, 0.5, 0.0])
+        np.testing.assert_array_equal(got[1], [0.0, 1.0, 0.0, 0.0])
+    if temperature >= 1e39:
+        np.testing.assert_allclose(got, 0.25, rtol=1e-6)
+
+
+def test_float32_temperature_at_the_edge_of_the_normal_range():
+    """A T just inside float32's normal range keeps the float32 path and is still right."""
+    z = np.array([0.0, 2e-38, -2e-38], dtype=np.float32)
+    t = float(np.finfo(np.float32).tiny) * 4  # 4.7e-38: z / T is about 0.42
+    want = xent.softmax(z.astype(np.float64) / t)
+    np.testing.assert_allclose(xent.softmax(z, temperature=t), want, rtol=1e-6)
+
+
+def test_float16_dtype_policy():
+    """float16 inputs are computed and returned in float64 (documented in xent.softmax)."""
+    z16 = np.array([1.0, 2.0, 3.0], dtype=np.float16)
+    for func in (xent.softmax, xent.log_softmax, xent.logsumexp):
+        assert func(z16).dtype == np.float64
+        np.testing.assert_array_equal(func(z16), func(z16.astype(np.float64)))
+
+
+def test_float16_probabilities_use_float16_tolerance():
+    """Issue 10, defect 7: a float16 softmax output does not sum to 1 within 1e-6.
+
+    Its sum is checked at float16's tolerance (sqrt(eps) = 0.031); the result is float64.
+    """
+    p16 = np.array([0.1316, 0.2686, 0.2214, 0.3782], dtype=np.float16)
+    assert abs(float(p16.astype(np.float64).sum()) - 1.0) > 1e-6  # 0.99976: off by 2.4e-4
+    jac = xent.softmax_jacobian(p16)
+    assert jac.dtype == np.float64
+    p = p16.astype(np.float64)
+    np.testing.assert_allclose(jac, np.diag(p) - np.outer(p, p), rtol=1e-15, atol=1e-17)
+    g = np.array([1.0, 0.0, -1.0, 0.5])
+    assert xent.softmax_backward(p16, g).dtype == np.float64
+    # still rejected when float16 cannot explain the error
+    with raises_naming(ValueError, "p"):
+        xent.softmax_jacobian(np.array([0.5, 0.55], dtype=np.float16))
+    # and float64 keeps its tight tolerance for the very same numbers
+    with raises_naming(ValueError, "p"):
+        xent.softmax_jacobian(p16.astype(np.float64))

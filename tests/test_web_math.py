@@ -1,10 +1,17 @@
-"""The in-browser explorers' math (lib/xent/web_assets/xent_math.js) agrees with xent.
+"""The explorers' browser-side math agrees with xent.
 
-The JavaScript file is run under Node.js (one `node` process for the whole grid): the test
-sends every call as JSON on stdin and reads the results back. JSON carries doubles exactly
-(JavaScript prints the shortest string that round-trips), and non-finite results travel as
-the strings "Infinity", "-Infinity", "NaN". Node is required: the test FAILS (does not skip)
-without it, because these checks are the only guard on the numbers readers see on the site.
+Two levels, both run under Node.js (one `node` process per batch of calls; every call goes as
+JSON on stdin and the results come back the same way; JSON carries doubles exactly, and
+non-finite results travel as the strings "Infinity", "-Infinity", "NaN"):
+
+- every function of lib/xent/web_assets/xent_math.js against xent, on a grid that includes
+  extreme logits;
+- every explorer kind's `compute(state, math)` (web_assets/explorers/<kind>.js: what the website
+  shows) against the same kind's Python widget `results` (computed with xent), for many states.
+
+The ES modules are loaded from data: URLs, so they need no package.json. Node is required: the
+test FAILS (does not skip) without it, because these checks are the only guard on the numbers
+readers see on the site.
 """
 
 from __future__ import annotations
@@ -18,24 +25,39 @@ from importlib import resources
 import numpy as np
 import pytest
 import xent
-from xent.web import format_number
+import xent.web
 
 # Every JS result must match xent to |js - xent| <= ATOL + RTOL * |xent|.
 RTOL = 1e-11
 ATOL = 1e-12
 assert RTOL <= 1e-9 and ATOL <= 1e-9  # the brief's bar: 1e-9 or better
 
+# argv[1]: xent_math.js; stdin: [[function name, args], ...]
 DRIVER = r"""
-const api = require(process.argv[1]);
-let input = "";
-process.stdin.on("data", (chunk) => { input += chunk; });
-process.stdin.on("end", () => {
-  const calls = JSON.parse(input);
-  const encode = (key, v) =>
-    typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
+const fs = require("fs");
+const load = (path) => import("data:text/javascript;base64," +
+  fs.readFileSync(path).toString("base64"));
+const encode = (key, v) => typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
+load(process.argv[1]).then((api) => {
+  const calls = JSON.parse(fs.readFileSync(0, "utf8"));
   const out = calls.map(([fn, args]) => api[fn].apply(null, args));
   process.stdout.write(JSON.stringify(out, encode));
 });
+"""
+
+# argv[1]: xent_math.js; stdin: [[path of a kind's JS file, state], ...]
+KIND_DRIVER = r"""
+const fs = require("fs");
+const load = (path) => import("data:text/javascript;base64," +
+  fs.readFileSync(path).toString("base64"));
+const encode = (key, v) => typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
+(async () => {
+  const math = await load(process.argv[1]);
+  const calls = JSON.parse(fs.readFileSync(0, "utf8"));
+  const out = [];
+  for (const [path, state] of calls) out.push((await load(path)).default.compute(state, math));
+  process.stdout.write(JSON.stringify(out, encode));
+})();
 """
 
 # Logit vectors: ordinary, ties, and the extremes the brief names (+-1e4, +-700, mixed).
@@ -253,27 +275,55 @@ def test_all_zero_target_weights_give_nan_like_xent():
     assert math.isnan(r["loss"]) and math.isnan(float(ref))
 
 
-FMT_DRIVER = r"""
-globalThis.self = globalThis;
-globalThis.xentMath = require(process.argv[1]);
-require(process.argv[2]);
-const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
-const decode = (v) => (typeof v === "string" ? Number(v) : v);
-process.stdout.write(JSON.stringify(cases.map(([x, d]) => self.xentWeb.fmt(decode(x), d))));
-"""
+# States for each kind's compute: the defaults, slider ends and degenerate cases.
+KIND_STATES = {
+    "softmax": [
+        {"logits": z, "temperature": t}
+        for z in ([2.0, 1.0, 0.1, -1.0], [10.0, -10.0, 0.0], [-10.0] * 4, [9.9, -10.0])
+        for t in (0.05, 1.0, 5.0)
+    ],
+    "jacobian": [{"logits": z} for z in ([1.0, 0.0, -1.0, 0.5], [10.0, -10.0, 3.0], [0.0] * 5)],
+    "ce_gradient": [
+        {"logits": z, "target": y}
+        for z in ([2.0, 1.0, 0.1, -1.0], [-10.0, 10.0, 0.0, 5.5])
+        for y in range(4)
+    ],
+    "entropy": [
+        {"q": q, "unit": u}
+        for q in ([0.25] * 4, [0.5, 0.0, 0.25, 0.25], [0.0] * 4, [1.0, 0.0, 0.0, 0.0])
+        for u in ("nats", "bits")
+    ],
+    "weighted_ce": [
+        {"weight": w} for w in ([1.0] * 3, [0.2, 3.0, 5.0], [0.0, 1.0, 2.5], [0.0] * 3)
+    ],
+    "multilabel": [
+        {"logits": z, "targets": t}
+        for z in ([2.0, 1.5, -1.0, -3.0], [8.0, -8.0, 0.0, 7.9], [-8.0] * 4)
+        for t in ([1, 1, 0, 0], [0, 1, 0, 1], [1, 1, 1, 1])
+    ],
+    "calibration": [{"temperature": t} for t in (0.5, 1.0, 1.24, 3.0)]
+    + [{"temperature": 1.24, "fitted_temperature": 1.2366}],
+}
 
 
-def test_displayed_number_format_matches_python():
-    """xent_explorers.js's fmt and xent.web.format_number print every number alike."""
-    rng = np.random.default_rng(3)
-    values = [0.03125, -0.03125, 0.5, -1e-9, 1e-9, 0.0, -0.0, 2.0, 0.99995, 123.45675, 2e4]
-    values += (rng.standard_normal(200) * 10.0 ** rng.integers(-6, 4, 200)).tolist()
-    values += [k / 2**14 for k in range(-40, 40)]  # many exact ties at 4 digits
-    cases = [(x, d) for x in values for d in (1, 2, 4)]
-    cases += [("Infinity", 4), ("-Infinity", 4), ("NaN", 4)]
+def test_every_kind_has_states():
+    assert sorted(KIND_STATES) == xent.web.kinds()
+
+
+def test_each_kinds_browser_compute_matches_its_widget():
+    """What the website computes (explorers/<kind>.js) equals the widget's xent results."""
     assets = resources.files("xent").joinpath("web_assets")
-    texts = _node(
-        FMT_DRIVER, [str(assets / "xent_math.js"), str(assets / "xent_explorers.js")], cases
-    )
-    for (x, d), text in zip(cases, texts, strict=True):
-        assert text == format_number(float(x), d), (x, d)
+    calls, expected = [], []
+    for kind, states in sorted(KIND_STATES.items()):
+        for state in states:
+            widget = getattr(xent.web, f"{kind}_explorer")()
+            for key, value in state.items():
+                setattr(widget, key, value)
+            calls.append([str(assets / "explorers" / f"{kind}.js"), widget.config()])
+            expected.append((f"{kind} {state}", widget.results))
+    results = _decode(_node(KIND_DRIVER, [str(assets / "xent_math.js")], calls))
+    for (label, want), got in zip(expected, results, strict=True):
+        assert set(got) == set(want), label
+        for key in want:
+            assert_close(got[key], _decode(want[key]), f"{label}: {key}")
+    print(f"{len(calls)} explorer states: browser compute equals the widgets' xent results")

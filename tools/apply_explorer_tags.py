@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
-"""Apply the website's rule for Python-driven (ipywidgets) explorer cells to the chapters.
+"""Keep the chapters' notebooks in the shape the website and nbval expect (run after executing).
 
-The static site has no kernel, so ipywidgets there would be dead controls. Each chapter shows
-the kernel-free twin (``xent.web.X_explorer()``) and keeps the Python one for readers who run
-the notebook. The rule, for every code cell that shows ipywidgets (it calls
-``xent.explorers.*`` or ``interact``/``interactive``/``interact_manual``, or has a widget
-output):
+For every notebook:
 
-1. its first line is ``# NBVAL_IGNORE_OUTPUT`` (widget output cannot be compared);
-2. it carries the cell tag ``remove-output`` (the site shows the code, never the output);
-3. its stored outputs are cleared (widget views without saved state show nothing useful).
+1. nbval's instructions are cell TAGS, never comments in the source (they would show on the
+   website and be copied by the copy button): a first line ``# NBVAL_IGNORE_OUTPUT`` (or
+   ``# NBVAL_RAISES_EXCEPTION``) is removed and the tag ``nbval-ignore-output`` (or
+   ``raises-exception``) added instead.
+2. A cell that shows ipywidgets through ``interact``/``interactive``/``interact_manual`` (dead
+   controls on a static page, output nbval cannot compare) is tagged ``nbval-ignore-output`` and
+   ``remove-output`` and its stored outputs are cleared.
+3. ``metadata.widgets`` (the saved widget state, with model ids that change on every run) and the
+   per-cell ``metadata.execution`` timings are removed.
 
-And for every notebook: ``metadata.widgets`` (the saved widget state, with random model ids
-that change on every run) is removed, and so is the per-cell ``metadata.execution`` timing
-that ``nbconvert --execute`` writes (it changes on every run too).
+An explorer cell (``xent.web.<kind>_explorer(...)``) needs none of this: its output holds the live
+widget for Jupyter (its random model id is skipped by nbval) and a small deterministic
+``text/html`` element for the website. ``--check`` also fails on any stored ``<script>`` or
+``<style>`` body longer than 2,000 characters (the explorers' code is served once per site).
 
-Idempotent: run it after every re-execution of the chapters. ``--check`` changes nothing and
-exits 1 if some notebook does not follow the rule yet (for CI).
+Idempotent. ``--check`` changes nothing and exits 1 if a notebook needs changes (``make lint``).
 
 Usage: python tools/apply_explorer_tags.py [--check] [NOTEBOOK ...]   (default: chapters/*.ipynb)
 """
@@ -31,10 +33,11 @@ from typing import Any
 
 import nbformat
 
-IGNORE = "# NBVAL_IGNORE_OUTPUT"
-TAG = "remove-output"
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_CALL = re.compile(r"\bexplorers\.\w+\s*\(|\binteract(?:ive|_manual)?\s*\(")
+COMMENT_TAGS = {"# NBVAL_IGNORE_OUTPUT": "nbval-ignore-output",
+                "# NBVAL_RAISES_EXCEPTION": "raises-exception"}  # fmt: skip
+INTERACT = re.compile(r"\binteract(?:ive|_manual)?\s*\(")
+EMBEDDED = re.compile(r"<(script|style)\b[^>]*>(.*?)</\1>", re.S | re.I)
+MAX_EMBEDDED = 2000
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -43,20 +46,15 @@ def _source(cell: dict[str, Any]) -> str:
     return "".join(src) if isinstance(src, list) else src
 
 
-def is_widget_cell(cell: dict[str, Any]) -> bool:
-    """Does this code cell display ipywidgets (by its code or by its stored output)?"""
-    if cell.get("cell_type") != "code":
-        return False
-    code = "\n".join(
-        line for line in _source(cell).splitlines() if not line.lstrip().startswith("#")
-    )
-    if WIDGET_CALL.search(code) and not re.fullmatch(r"\s*(import|from)\b.*", code.strip()):
-        return True
-    return any(WIDGET_MIME in out.get("data", {}) for out in cell.get("outputs", []))
+def _tag(cell: dict[str, Any], tag: str, changes: list[str], index: int) -> None:
+    tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+    if tag not in tags:
+        tags.append(tag)
+        changes.append(f"cell {index}: tagged {tag}")
 
 
 def apply_rule(nb: dict[str, Any]) -> list[str]:
-    """Apply the rule to a notebook (a dict, changed in place); return what was changed."""
+    """Apply the rules to a notebook (a dict, changed in place); return what was changed."""
     changes = []
     if "widgets" in nb.get("metadata", {}):
         del nb["metadata"]["widgets"]
@@ -65,20 +63,34 @@ def apply_rule(nb: dict[str, Any]) -> list[str]:
         if "execution" in cell.get("metadata", {}):
             del cell["metadata"]["execution"]
             changes.append(f"cell {index}: removed execution timing metadata")
-        if not is_widget_cell(cell):
+        if cell.get("cell_type") != "code":
             continue
-        text = _source(cell)
-        if not text.startswith(IGNORE):
-            cell["source"] = f"{IGNORE}\n{text}"
-            changes.append(f"cell {index}: added {IGNORE}")
-        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if TAG not in tags:
-            tags.append(TAG)
-            changes.append(f"cell {index}: tagged {TAG}")
-        if cell.get("outputs"):
-            cell["outputs"] = []
-            changes.append(f"cell {index}: cleared widget outputs")
+        lines = _source(cell).split("\n")
+        while lines and lines[0].strip() in COMMENT_TAGS:
+            _tag(cell, COMMENT_TAGS[lines.pop(0).strip()], changes, index)
+            cell["source"] = "\n".join(lines)
+            changes.append(f"cell {index}: removed an NBVAL comment")
+        code = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+        if INTERACT.search(code):
+            _tag(cell, "nbval-ignore-output", changes, index)
+            _tag(cell, "remove-output", changes, index)
+            if cell.get("outputs"):
+                cell["outputs"] = []
+                changes.append(f"cell {index}: cleared interact outputs")
     return changes
+
+
+def embedded_too_long(nb: dict[str, Any]) -> list[str]:
+    """Stored <script>/<style> bodies over MAX_EMBEDDED characters, as 'cell N: K chars'."""
+    found = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        for out in cell.get("outputs", []):
+            for value in out.get("data", {}).values():
+                text = "".join(value) if isinstance(value, list) else str(value)
+                for match in EMBEDDED.finditer(text):
+                    if len(match.group(2)) > MAX_EMBEDDED:
+                        found.append(f"cell {index}: <{match.group(1)}> of {len(match.group(2))}")
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,26 +99,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="report only; exit 1 if needed")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((REPO / "chapters").glob("*.ipynb"))
-    pending = 0
+    pending = oversized = 0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         changes = apply_rule(nb)
+        too_long = embedded_too_long(nb)
+        if too_long:
+            oversized += 1
+            print(f"{path}: stored script/style bodies over {MAX_EMBEDDED} chars: {too_long}")
         if not changes:
             continue
         pending += 1
-        summary = "; ".join(c for c in changes if "execution timing" not in c)
         timings = sum("execution timing" in c for c in changes)
+        summary = [c for c in changes if "execution timing" not in c]
         if timings:
-            summary += ("; " if summary else "") + f"removed {timings} execution timings"
+            summary.append(f"removed {timings} execution timings")
         if args.check:
-            print(f"{path}: needs: {summary}")
+            print(f"{path}: needs: {'; '.join(summary)}")
         else:
             nbformat.write(nb, path)
-            print(f"{path}: {summary}")
+            print(f"{path}: {'; '.join(summary)}")
     if args.check and pending:
-        print(f"{pending} notebook(s) do not follow the explorer rule: run {Path(__file__).name}")
-        return 1
-    return 0
+        print(f"{pending} notebook(s) need changes: run {Path(__file__).name}")
+    return 1 if oversized or (args.check and pending) else 0
 
 
 if __name__ == "__main__":

@@ -16,10 +16,18 @@ __all__ = ["gradcheck", "numerical_gradient"]
 
 
 def _scalar(value: object, name: str) -> float:
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected f(x) to return a real number; got {value!r}") from None
     if arr.size != 1:
         raise ValueError(f"{name}: expected f(x) to return a scalar; got shape {arr.shape}")
     return float(arr.reshape(()))
+
+
+def _callable(f: object, name: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{name}: expected a function; got {f!r}")
 
 
 def numerical_gradient(
@@ -32,6 +40,7 @@ def numerical_gradient(
     ``2 * x.size`` calls of ``f``; the error is O(eps^2) truncation plus about
     ``1e-16 |f| / eps`` rounding. See chapter 3 (The softmax Jacobian).
     """
+    _callable(f, "f")
     h = check_positive_float(eps, "eps")
     point = as_float_array(x, "x").astype(np.float64, copy=True)
     check_finite(point, "x")
@@ -68,8 +77,16 @@ def gradcheck(
     show more than 1e-7 on its own: check at points where gradients are not tiny (moderate
     logits), or use a larger eps (1e-5). See chapter 4 (The cross-entropy + softmax gradient).
     """
+    _callable(f, "f")
+    _callable(grad_f, "grad_f")
+    check_positive_float(eps, "eps")
+    tiny = check_positive_float(tiny, "tiny")
     point = as_float_array(x, "x").astype(np.float64, copy=True)
-    analytic = np.asarray(grad_f(point.copy()), dtype=np.float64)
+    check_finite(point, "x")
+    try:
+        analytic = np.asarray(grad_f(point.copy()), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("grad_f: expected grad_f(x) to return an array of real numbers") from None
     if analytic.shape != point.shape:
         raise ValueError(
             f"grad_f: must return an array of x's shape {point.shape}; got {analytic.shape}"

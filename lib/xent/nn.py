@@ -21,7 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from .losses import cross_entropy_and_grad
+from ._checks import (
+    as_float_array,
+    check_finite,
+    check_integer,
+    check_real,
+)
+from .fused import cross_entropy_and_grad
 
 __all__ = [
     "CrossEntropyLoss",
@@ -98,12 +104,17 @@ class Linear(Module):
         dtype: Any = np.float32,
     ) -> None:
         super().__init__()
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        if in_features < 1 or out_features < 1:
-            raise ValueError(
-                f"in_features and out_features must be >= 1, got {in_features}, {out_features}"
-            )
+        in_features = check_integer(in_features, "in_features", 1)
+        out_features = check_integer(out_features, "out_features", 1)
+        _check_rng(rng)
+        if not isinstance(bias, bool | np.bool_):
+            raise TypeError(f"bias: expected True or False; got {bias!r}")
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype: expected a float dtype; got {dtype!r}") from None
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"dtype: expected a float dtype; got {dtype}")
         shape = (in_features, out_features)
         if init == "he":
             weight = rng.normal(0.0, np.sqrt(2.0 / in_features), size=shape)
@@ -111,7 +122,7 @@ class Linear(Module):
             limit = np.sqrt(6.0 / (in_features + out_features))
             weight = rng.uniform(-limit, limit, size=shape)
         else:
-            raise ValueError(f"init must be 'he' or 'xavier', got {init!r}")
+            raise ValueError(f"init: expected 'he' or 'xavier'; got {init!r}")
         self.in_features, self.out_features, self.init = in_features, out_features, init
         self.params["W"] = weight.astype(dtype)
         self.grads["W"] = np.zeros_like(self.params["W"])
@@ -121,8 +132,9 @@ class Linear(Module):
         self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        x = _input(x, "x")
         if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ValueError(f"x must have shape (n, {self.in_features}), got {x.shape}")
+            raise ValueError(f"x: expected shape (n, {self.in_features}); got {x.shape}")
         self._x = x
         y = x @ self.params["W"]
         if "b" in self.params:
@@ -131,6 +143,8 @@ class Linear(Module):
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         x = _saved(self._x, self)
+        grad = _grad_like(grad, (x.shape[0], self.out_features))
+        grad = grad.astype(self.params["W"].dtype, copy=False)
         np.matmul(x.T, grad, out=self.grads["W"])
         if "b" in self.grads:
             np.sum(grad, axis=0, out=self.grads["b"])
@@ -154,11 +168,13 @@ class ReLU(Module):
         self._mask: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        x = _input(x, "x")
         self._mask = x > 0
         return np.maximum(x, 0)
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        return grad * _saved(self._mask, self)
+        mask = _saved(self._mask, self)
+        return _grad_like(grad, mask.shape) * mask
 
 
 class Dropout(Module):
@@ -171,14 +187,12 @@ class Dropout(Module):
 
     def __init__(self, p: float, *, rng: np.random.Generator) -> None:
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1), got {p}")
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        self.p, self.rng = p, rng
+        p = check_real(p, "p", 0.0, 1.0, high_open=True)
+        self.p, self.rng = p, _check_rng(rng)
         self._mask: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        x = _input(x, "x")
         if not self.training or self.p == 0.0:
             self._mask = None
             return x
@@ -187,25 +201,36 @@ class Dropout(Module):
         return x * self._mask
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        return grad if self._mask is None else grad * self._mask
+        if self._mask is None:
+            return _grad_like(grad, None)
+        return _grad_like(grad, self._mask.shape) * self._mask
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
 
 
 class Flatten(Module):
-    """Reshape ``(n, d1, d2, ...)`` to ``(n, d1*d2*...)``. Keeps for backward: the input shape."""
+    """Reshape ``(n, d1, d2, ...)`` to ``(n, d1*d2*...)``. Keeps for backward: the input shape.
+
+    An empty batch works as in torch: ``(0, 28, 28)`` becomes ``(0, 784)``.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._shape: tuple[int, ...] | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        x = _input(x, "x")
+        if x.ndim < 1:
+            raise ValueError("x: expected a batch (at least 1-D); got a scalar")
         self._shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        # the explicit size, not -1: reshape(0, -1) is ambiguous and NumPy refuses it
+        return x.reshape(x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64)))
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        return grad.reshape(_saved(self._shape, self))
+        shape = _saved(self._shape, self)
+        flat = (shape[0], int(np.prod(shape[1:], dtype=np.int64)))
+        return _grad_like(grad, flat).reshape(shape)
 
 
 class Sequential(Module):
@@ -219,8 +244,14 @@ class Sequential(Module):
 
     def __init__(self, *layers: Module) -> None:
         super().__init__()
-        if not layers or not all(isinstance(layer, Module) for layer in layers):
-            raise TypeError("Sequential needs one or more Module instances")
+        if not layers:
+            raise TypeError("layers: Sequential needs one or more Module instances; got none")
+        for k, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(
+                    f"layers: Sequential takes Module instances; layer {k} is a "
+                    f"{type(layer).__name__}"
+                )
         self.layers = list(layers)
         for i, layer in enumerate(self.layers):
             for name in layer.params:
@@ -256,9 +287,13 @@ class CrossEntropyLoss:
     """Softmax + cross-entropy on logits, through the fused :func:`xent.cross_entropy_and_grad`.
 
     ``forward(logits, target)`` returns the loss (a float for ``reduction="mean"``/``"sum"``);
-    ``backward(grad=1.0)`` returns ``grad * dL/dlogits``. ``weight``, ``ignore_index``,
-    ``label_smoothing`` and ``reduction`` mean what they mean in :func:`xent.cross_entropy`
-    (chapter 5, Weighted cross-entropy, for the class weights).
+    ``backward(grad=1.0)`` returns the gradient with respect to the logits of ``sum(grad * L)``,
+    as torch's ``loss.backward(grad)``: for ``"mean"``/``"sum"`` ``grad`` is a scalar; for
+    ``"none"`` it is a scalar or has the shape of the per-sample losses, ``(N,)`` or
+    ``(N, d1, ...)``, and scales sample i's gradient row (along the sample axes, not the class
+    axis) by ``grad[i]``. Any other shape is a ``ValueError`` naming ``grad``.
+    ``weight``, ``ignore_index``, ``label_smoothing`` and ``reduction`` mean what they mean
+    in :func:`xent.cross_entropy` (chapter 5, Weighted cross-entropy, for the class weights).
     Keeps for backward: dL/dlogits from the forward pass (one shared softmax pass).
     """
 
@@ -270,11 +305,24 @@ class CrossEntropyLoss:
         label_smoothing: float = 0.0,
         reduction: str = "mean",
     ) -> None:
+        # checked now, as the loss functions would check them at the first forward
+        if weight is not None:
+            w = as_float_array(weight, "weight")
+            if w.ndim != 1:
+                raise ValueError(f"weight: expected one weight per class (1-D); got {w.shape}")
+            check_finite(w, "weight")
+            if (w < 0).any():
+                raise ValueError("weight: expected non-negative class weights")
+        ignore_index = check_integer(ignore_index, "ignore_index")
+        label_smoothing = check_real(label_smoothing, "label_smoothing", 0.0, 1.0)
+        if not isinstance(reduction, str) or reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"reduction: expected one of 'mean', 'sum', 'none'; got {reduction!r}")
         self.weight = weight
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
         self.reduction = reduction
         self._grad: np.ndarray | None = None
+        self._loss_shape: tuple[int, ...] = ()
 
     def __call__(self, logits: np.ndarray, target: np.ndarray) -> Any:
         return self.forward(logits, target)
@@ -288,12 +336,24 @@ class CrossEntropyLoss:
             reduction=self.reduction,
             label_smoothing=self.label_smoothing,
         )
-        self._grad = np.asarray(grad).astype(logits.dtype, copy=False)
+        self._grad = np.asarray(grad).astype(np.asarray(logits).dtype, copy=False)
+        self._loss_shape = np.shape(loss)
         return loss
 
     def backward(self, grad: float | np.ndarray = 1.0) -> np.ndarray:
         saved = _saved(self._grad, self)
-        return saved if np.all(np.equal(grad, 1.0)) else saved * grad
+        g = as_float_array(grad, "grad")
+        check_finite(g, "grad")
+        if g.ndim == 0:
+            return saved if g == 1.0 else saved * saved.dtype.type(g)
+        if g.shape != self._loss_shape:
+            want = f"the shape of the losses {self._loss_shape}" if self._loss_shape else "()"
+            raise ValueError(
+                f"grad: expected a scalar or {want} (reduction={self.reduction!r}); "
+                f"got shape {g.shape}"
+            )
+        # the losses have the logits' shape without the class axis (axis 1): put it back
+        return saved * np.expand_dims(g.astype(saved.dtype, copy=False), 1)
 
     def __repr__(self) -> str:
         return (
@@ -315,8 +375,12 @@ def mlp(
     ``dropout > 0``); the output layer is a plain ``Linear`` with Xavier initialisation, whose
     outputs are the logits. All randomness (weights, dropout masks) comes from ``rng``.
     """
+    if isinstance(sizes, str) or not isinstance(sizes, list | tuple):
+        raise TypeError(f"sizes: expected a list of layer sizes; got {sizes!r}")
     if len(sizes) < 2:
-        raise ValueError(f"sizes needs an input and an output size, got {sizes}")
+        raise ValueError(f"sizes: needs an input and an output size; got {sizes}")
+    sizes = [check_integer(n, "sizes", 1) for n in sizes]
+    dropout = check_real(dropout, "dropout", 0.0, 1.0, high_open=True)
     layers: list[Module] = []
     for n_in, n_out in zip(sizes[:-2], sizes[1:-1], strict=True):
         layers += [Linear(n_in, n_out, rng=rng, dtype=dtype), ReLU()]
@@ -324,6 +388,29 @@ def mlp(
             layers.append(Dropout(dropout, rng=rng))
     layers.append(Linear(sizes[-2], sizes[-1], rng=rng, init="xavier", dtype=dtype))
     return Sequential(*layers)
+
+
+def _check_rng(rng: Any) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng: expected a numpy.random.Generator; got {type(rng).__name__}")
+    return rng
+
+
+def _input(x: Any, name: str) -> np.ndarray:
+    """A layer's input must be a NumPy array of real numbers (as torch layers take tensors)."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name}: expected a NumPy array; got {type(x).__name__}")
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise TypeError(f"{name}: expected a real-valued array; got dtype {x.dtype}")
+    return x
+
+
+def _grad_like(grad: Any, shape: tuple[int, ...] | None) -> np.ndarray:
+    """The incoming gradient of a backward pass: a real array of the layer output's shape."""
+    grad = _input(grad, "grad")
+    if shape is not None and grad.shape != shape:
+        raise ValueError(f"grad: expected the output's shape {shape}; got {grad.shape}")
+    return grad
 
 
 def _saved(value: Any, layer: Any) -> Any:
@@ -340,13 +427,15 @@ def iterate_minibatches(
 ) -> Iterator[np.ndarray]:
     """Index arrays covering ``range(n)`` in batches; shuffled when ``rng`` is given.
 
-    The last batch may be smaller.
+    The last batch may be smaller. The arguments are checked at the call, not at the first
+    ``next``.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    n = check_integer(n, "n", 0)
+    batch_size = check_integer(batch_size, "batch_size", 1)
+    if rng is not None:
+        _check_rng(rng)
     order = rng.permutation(n) if rng is not None else np.arange(n)
-    for start in range(0, n, batch_size):
-        yield order[start : start + batch_size]
+    return (order[start : start + batch_size] for start in range(0, n, batch_size))
 
 
 def train_epoch(
@@ -368,6 +457,22 @@ def train_epoch(
     ``optimizer.step()``. Loss and accuracy are averaged over the epoch *while training*
     (dropout on), so they are a running estimate, not an evaluation.
     """
+    _check_data(model, x, y, labels=True)
+    for name, obj, methods in (
+        ("loss_fn", loss_fn, ("forward", "backward")),
+        ("optimizer", optimizer, ("step",)),
+    ):
+        if not all(callable(getattr(obj, m, None)) for m in methods):
+            raise TypeError(
+                f"{name}: expected an object with {' and '.join(methods)}(); "
+                f"got {type(obj).__name__}"
+            )
+    _check_optional_callable(transform, "transform")
+    _check_optional_callable(lr_schedule, "lr_schedule")
+    batch_size = check_integer(batch_size, "batch_size", 1)
+    _check_rng(rng)
+    if len(x) == 0:
+        raise ValueError("x: expected at least one example to train on; got 0")
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     for idx in iterate_minibatches(len(x), batch_size, rng):
@@ -393,14 +498,40 @@ def predict_logits(
     batch_size: int = 2000,
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Logits for all of ``x`` in evaluation mode (dropout off); the mode is restored after."""
+    """Logits for all of ``x`` in evaluation mode (dropout off); the mode is restored after.
+
+    An empty ``x`` gives an empty ``(0, num_classes)`` array (the model runs on the empty
+    batch, as in torch). The rows do not depend on ``batch_size`` exactly: the matrix
+    products are blocked differently for different batch sizes, so float32 logits can differ
+    in the last few bits from one ``batch_size`` to another.
+    """
+    _check_data(model, x, None)
+    _check_optional_callable(transform, "transform")
+    batches = iterate_minibatches(len(x), batch_size)
     was_training = model.training
     model.eval()
     try:
         out = []
-        for idx in iterate_minibatches(len(x), batch_size):
+        for idx in batches if len(x) else [np.arange(0)]:
             xb = x[idx] if transform is None else transform(x[idx])
             out.append(model.forward(xb))
     finally:
         model.train(was_training)
     return np.concatenate(out)
+
+
+def _check_optional_callable(f: Any, name: str) -> None:
+    if f is not None and not callable(f):
+        raise TypeError(f"{name}: expected a function or None; got {f!r}")
+
+
+def _check_data(model: Any, x: Any, y: Any, *, labels: bool = False) -> None:
+    if not isinstance(model, Module):
+        raise TypeError(f"model: expected an xent.nn.Module; got {type(model).__name__}")
+    if not isinstance(x, np.ndarray) or x.ndim < 1:
+        raise TypeError(f"x: expected a NumPy array of examples; got {type(x).__name__}")
+    if labels:
+        if not isinstance(y, np.ndarray) or y.ndim != 1:
+            raise TypeError(f"y: expected a 1-D NumPy array of labels; got {type(y).__name__}")
+        if len(y) != len(x):
+            raise ValueError(f"y: expected one label per example ({len(x)}); got {len(y)}")

@@ -15,27 +15,49 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ._checks import check_integer, check_positive_float, check_real
+
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "cosine_lr", "step_lr"]
 
 ParamPairs = Iterable[tuple[np.ndarray, np.ndarray]]
+
+
+def _param_pairs(params: ParamPairs) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``params`` as a list of ``(param, grad)`` float arrays of equal shapes, or a named error."""
+    try:
+        pairs = list(params)
+    except TypeError:
+        raise TypeError(
+            f"params: expected (param, grad) pairs such as model.parameters(); got {params!r}"
+        ) from None
+    if not pairs:
+        raise ValueError("params: is empty; pass model.parameters()")
+    for k, pair in enumerate(pairs):
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise ValueError(f"params: entry {k} is not a (param, grad) pair; got {pair!r}")
+        p, g = pair
+        if not (isinstance(p, np.ndarray) and isinstance(g, np.ndarray)):
+            raise TypeError(f"params: entry {k} must be a pair of NumPy arrays")
+        if p.shape != g.shape:
+            raise ValueError(
+                f"params: entry {k} pairs a param of shape {p.shape} with a grad of shape "
+                f"{g.shape}"
+            )
+        if not (np.issubdtype(p.dtype, np.floating) and np.issubdtype(g.dtype, np.floating)):
+            raise TypeError(
+                f"params: entry {k} must hold float arrays (updated in place); got dtypes "
+                f"{p.dtype} and {g.dtype}"
+            )
+    return [tuple(pair) for pair in pairs]
 
 
 class Optimizer:
     """Common part: validated ``(param, grad)`` pairs, ``lr`` and a step counter."""
 
     def __init__(self, params: ParamPairs, lr: float, weight_decay: float) -> None:
-        self.pairs = list(params)
-        if not self.pairs:
-            raise ValueError("params is empty: pass model.parameters()")
-        for p, g in self.pairs:
-            if not (isinstance(p, np.ndarray) and isinstance(g, np.ndarray)) or p.shape != g.shape:
-                raise ValueError("params must be (param, grad) pairs of arrays of equal shape")
-        if lr < 0:
-            raise ValueError(f"lr must be >= 0, got {lr}")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
-        self.lr = lr
-        self.weight_decay = weight_decay
+        self.pairs = _param_pairs(params)
+        self.lr = check_real(lr, "lr", 0.0)
+        self.weight_decay = check_real(weight_decay, "weight_decay", 0.0)
         self.steps = 0
 
     def step(self) -> None:
@@ -66,10 +88,11 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr, weight_decay)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        momentum = check_real(momentum, "momentum", 0.0, 1.0, high_open=True)
+        if not isinstance(nesterov, bool | np.bool_):
+            raise TypeError(f"nesterov: expected True or False; got {nesterov!r}")
         if nesterov and momentum == 0.0:
-            raise ValueError("nesterov=True needs momentum > 0")
+            raise ValueError("nesterov: nesterov=True needs momentum > 0")
         self.momentum, self.nesterov = momentum, nesterov
         self.velocity: list[np.ndarray | None] = [None] * len(self.pairs)
 
@@ -106,11 +129,11 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, weight_decay)
-        beta1, beta2 = betas
-        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
-            raise ValueError(f"betas must be in [0, 1), got {betas}")
-        if eps <= 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
+        if not (isinstance(betas, tuple | list) and len(betas) == 2):
+            raise TypeError(f"betas: expected a pair (beta1, beta2); got {betas!r}")
+        beta1 = check_real(betas[0], "betas", 0.0, 1.0, high_open=True)
+        beta2 = check_real(betas[1], "betas", 0.0, 1.0, high_open=True)
+        eps = check_positive_float(eps, "eps")
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.m = [np.zeros_like(p) for p, _ in self.pairs]
         self.v = [np.zeros_like(p) for p, _ in self.pairs]
@@ -158,11 +181,15 @@ def clip_grad_norm(grads: Sequence[np.ndarray], max_norm: float) -> float:
     Returns the norm before clipping, $\|g\| = \sqrt{\sum_k \|g_k\|^2}$; if it exceeds
     ``max_norm`` every gradient is multiplied by ``max_norm / ||g||``.
     """
-    if max_norm <= 0:
-        raise ValueError(f"max_norm must be > 0, got {max_norm}")
-    grads = list(grads)
-    if not all(isinstance(g, np.ndarray) for g in grads):
-        raise TypeError("grads must be NumPy arrays (e.g. [g for _, g in model.parameters()])")
+    max_norm = check_positive_float(max_norm, "max_norm")
+    try:
+        grads = list(grads)
+    except TypeError:
+        raise TypeError(f"grads: expected a list of NumPy arrays; got {grads!r}") from None
+    if not all(isinstance(g, np.ndarray) and np.issubdtype(g.dtype, np.floating) for g in grads):
+        raise TypeError(
+            "grads: expected float NumPy arrays (e.g. [g for _, g in model.parameters()])"
+        )
     total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     if total > max_norm:
         scale = max_norm / total
@@ -180,11 +207,15 @@ def cosine_lr(
     $\eta = \eta_{min} + \tfrac12(\eta_{max}-\eta_{min})(1 + \cos(\pi s/S))$; constant
     ``lr_min`` beyond ``total_steps``.
     """
-    if total_steps < 1 or not 0 <= warmup_steps < total_steps or step < 0:
+    step = check_integer(step, "step", 0)
+    total_steps = check_integer(total_steps, "total_steps", 1)
+    warmup_steps = check_integer(warmup_steps, "warmup_steps", 0)
+    if warmup_steps >= total_steps:
         raise ValueError(
-            f"need 0 <= warmup_steps < total_steps and step >= 0, got step={step}, "
-            f"total_steps={total_steps}, warmup_steps={warmup_steps}"
+            f"warmup_steps: expected fewer than total_steps={total_steps}; got {warmup_steps}"
         )
+    lr_max = check_real(lr_max, "lr_max", 0.0)
+    lr_min = check_real(lr_min, "lr_min", 0.0)
     if step < warmup_steps:
         return lr_max * (step + 1) / warmup_steps
     span = total_steps - warmup_steps
@@ -194,6 +225,8 @@ def cosine_lr(
 
 def step_lr(epoch: int, lr0: float, step_size: int, gamma: float = 0.1) -> float:
     """Step decay: ``lr0 * gamma ** (epoch // step_size)``."""
-    if step_size < 1 or epoch < 0:
-        raise ValueError(f"need step_size >= 1 and epoch >= 0, got {step_size}, {epoch}")
+    epoch = check_integer(epoch, "epoch", 0)
+    lr0 = check_real(lr0, "lr0", 0.0)
+    step_size = check_integer(step_size, "step_size", 1)
+    gamma = check_real(gamma, "gamma", 0.0)
     return lr0 * gamma ** (epoch // step_size)

@@ -2,7 +2,10 @@
 
 All functions subtract the maximum before exponentiating, so any finite input works:
 logits of +-1e4 in float32 give exact results with no overflow and no nan.
-float32 in gives float32 out, float64 gives float64, integers are computed in float64.
+float32 in gives float32 out, float64 gives float64; integers, float16 and long double are
+computed in float64 and give float64 (float16 has too few bits for the intermediate sums). The
+probability checks of ``softmax_jacobian`` and ``softmax_backward`` use the tolerance of the
+dtype ``p`` came in: a float16 softmax output summing to 0.99976 is accepted.
 
 ``-inf`` entries are allowed (they get probability 0, which is how masking is usually
 done), as long as each slice has at least one finite entry; nan and +inf are rejected.
@@ -15,10 +18,10 @@ from numpy.typing import ArrayLike
 
 from ._checks import (
     as_float_array,
+    as_probabilities,
     check_axis,
     check_finite,
     check_positive_float,
-    check_probabilities,
     check_same_shape,
     position,
 )
@@ -62,16 +65,27 @@ def softmax(z: ArrayLike, axis: int = -1, temperature: float = 1.0) -> np.ndarra
 
     Computed as ``exp((z - max z) / T)`` normalised, which is the same vector (softmax is
     shift-invariant) but never overflows. ``temperature`` T must be a finite float > 0.
+
+    Any such T gives the right answer, also one too small or too large for float32: when T
+    is not a normal float32 number (below about 1.2e-38, where it would round to a subnormal
+    or to 0 and ``0 / 0`` would make nan, or above 3.4e38), a float32 input is computed in
+    float64 and the result rounded back to float32. As T -> 0 the result tends to the one-hot
+    vector of the argmax (shared equally by tied maxima), which is what a tiny T returns.
     See chapter 2 (Softmax).
     """
     t = check_positive_float(temperature, "temperature")
     arr, ax = _prepare(z, axis)
-    e = arr - _max_along(arr, ax, "z")
+    work = arr
+    info = np.finfo(arr.dtype)
+    if not float(info.tiny) <= t <= float(info.max):
+        work = arr.astype(np.float64)  # T is exactly representable in float64
+    e = work - _max_along(work, ax, "z")
     if t != 1.0:
-        e /= np.asarray(t, dtype=arr.dtype)
+        with np.errstate(over="ignore"):  # -d/T overflows to -inf, and exp(-inf) = 0 is right
+            e /= np.asarray(t, dtype=work.dtype)
     np.exp(e, out=e)
-    e /= e.sum(axis=ax, keepdims=True)
-    return e
+    e /= e.sum(axis=ax, keepdims=True)  # the max entries give exp(0) = 1, so the sum is >= 1
+    return e.astype(arr.dtype, copy=False)
 
 
 def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> np.ndarray:
@@ -80,6 +94,8 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> np.ndarra
     See chapter 2 (Softmax).
     """
     arr, ax = _prepare(z, axis)
+    if not isinstance(keepdims, bool | np.bool_):
+        raise TypeError(f"keepdims: expected True or False; got {keepdims!r}")
     m = _max_along(arr, ax, "z")
     out = m + np.log(np.exp(arr - m).sum(axis=ax, keepdims=True))
     return out if keepdims else np.squeeze(out, axis=ax)[()]  # 1-D input: a NumPy scalar
@@ -105,8 +121,7 @@ def softmax_jacobian(p: ArrayLike) -> np.ndarray:
     along the last axis (the softmax *output*, not the logits). See chapter 3 (The softmax
     Jacobian).
     """
-    arr = as_float_array(p, "p")
-    check_probabilities(arr, "p")
+    arr = as_probabilities(p, "p")
     jac = -arr[..., :, None] * arr[..., None, :]
     k = np.arange(arr.shape[-1])
     jac[..., k, k] += arr
@@ -121,9 +136,8 @@ def softmax_backward(p: ArrayLike, grad_p: ArrayLike) -> np.ndarray:
     output, ``grad_p`` the gradient of the loss with respect to it. See chapter 3 (The
     softmax Jacobian).
     """
-    arr = as_float_array(p, "p")
+    arr = as_probabilities(p, "p")
     g = as_float_array(grad_p, "grad_p")
     check_same_shape(arr, g, "p", "grad_p")
-    check_probabilities(arr, "p")
     check_finite(g, "grad_p")
     return arr * (g - np.sum(g * arr, axis=-1, keepdims=True))

@@ -1,153 +1,72 @@
-"""Kernel-free explorers: live sliders that run in the reader's browser, no Python needed.
+"""The explorers' engine on the Python side: one widget class that every explorer kind extends.
 
-Each function returns a :class:`WebExplorer` whose ``_repr_html_()`` is self-contained HTML:
-a ``<style>``, a ``<div class="xent-explorer">`` holding the explorer's settings as JSON, and
-an inline ``<script>`` with the package files ``web_assets/xent_math.js`` (the formulas of
-``xent`` in JavaScript) and ``web_assets/xent_explorers.js`` (sliders, bars, heatmap).
-No framework, no CDN, no random ids: element ids derive from ``name`` (default: the explorer's
-kind), so a notebook's stored output is identical on every run. Give ``name`` explicitly when
-one page shows the same explorer twice.
+An explorer is a live Jupyter widget (anywidget) whose state lives in traits, e.g.
+``w = xent.web.softmax_explorer(); w.logits = [3, 1, 0]``, and whose ``results`` trait is
+recomputed with ``xent`` in the kernel on every change of the state. Its view is written once, in
+JavaScript (``web_assets/xent_engine.js`` and ``web_assets/explorers/<kind>.js``); the same view
+runs on the book's website without a kernel, where the notebook's stored ``text/html`` output (a
+small ``<div class="xent-explorer" data-explorer="KIND" data-config="{...}">``) is mounted by
+the site's loader (``web_assets/xent_site.js``, added to every page by ``tools/xent_assets.py``)
+and computes with the browser-side math (``web_assets/xent_math.js``).
 
-The same explorers driven by a Python kernel are in :mod:`xent.explorers`. Both share the
-defaults and slider ranges defined here.
+Adding an explorer kind needs only new files (the same recipe is in web_assets/README.md):
+
+1. ``lib/xent/web_assets/explorers/<kind>.js``: an ES module whose default export is
+   ``{title, state, controls, compute, view, announce}`` (see xent_engine.js's header). The site
+   finds it by its file name; nothing registers it.
+2. ``lib/xent/explorers/<kind>.py``: a subclass of :class:`Explorer` with ``kind = "<kind>"``,
+   one synced trait per name of the JS ``state`` list (validated: ValueError/TypeError naming
+   the argument), a ``compute()`` returning the same results as the JS ``compute`` but from
+   ``xent``, and a factory function ``<kind>_explorer(...)``. ``xent.web.<kind>_explorer`` finds
+   it by its module name (see :func:`__getattr__`); nothing registers it.
+3. Tests: add the kind to tests/test_explorers.py (traits -> results equal xent),
+   tests/test_web_math.py (JS compute equals Python compute) and
+   tests/browser/test_explorers_live.py (the site's view shows xent's numbers).
+
+``tests/example_kind/`` holds a minimal worked example (``square``) driven by the tests.
 """
 
 from __future__ import annotations
 
 import html
+import importlib
 import json
 import math
+import pkgutil
 import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
-__all__ = [
-    "WebExplorer",
-    "ce_gradient_explorer",
-    "entropy_explorer",
-    "jacobian_explorer",
-    "softmax_explorer",
-    "weighted_ce_explorer",
-]
+import anywidget
+import traitlets
 
-# Slider ranges (min, max, step), shared with xent.explorers.
-RANGES: dict[str, tuple[float, float, float]] = {
-    "q": (0.0, 1.0, 0.01),  # unnormalised weights of q (chapter 1)
-    "z": (-10.0, 10.0, 0.1),  # logits (chapters 2-4)
-    "T": (0.05, 5.0, 0.05),  # softmax temperature (chapter 2)
-    "w": (0.0, 5.0, 0.1),  # class weights (chapter 5)
-}
+__all__ = ["Explorer", "check_floats", "check_grid", "check_int", "encode"]
 
-# Default settings, shared with xent.explorers.
-ENTROPY_P = (0.5, 0.25, 0.125, 0.125)
-ENTROPY_Q = (0.25, 0.25, 0.25, 0.25)
-SOFTMAX_LOGITS = (2.0, 1.0, 0.1, -1.0)
-JACOBIAN_LOGITS = (1.0, 0.0, -1.0, 0.5)
-CE_LOGITS = (2.0, 1.0, 0.1, -1.0)
-CE_TARGET = 1
-# A small fixed batch for chapter 5: six samples, three classes, class 0 over-represented.
-WEIGHTED_LOGITS = (
-    (2.0, 0.5, -1.0),
-    (1.5, 1.0, 0.0),
-    (0.2, 0.1, -0.3),
-    (3.0, -1.0, 0.5),
-    (0.5, 1.2, -0.5),
-    (1.0, 0.0, 0.4),
-)
-WEIGHTED_TARGETS = (0, 0, 0, 0, 1, 2)
-WEIGHTED_WEIGHT = (1.0, 1.0, 1.0)
-
-UNITS = ("nats", "bits")
-ASSET_FILES = ("xent_math.js", "xent_explorers.js", "xent_explorers.css")
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-
-NOTE = (
-    "Runs in your browser: a small script computes the same formulas as xent (the book's tests "
-    "check it against xent to 1e-9), no Python kernel needed. In Jupyter, scripts in outputs run "
-    "only when the output is trusted; a cell you have just run is."
-)
-FALLBACK = (
-    "This explorer needs JavaScript. In Jupyter, run this cell (or trust the notebook) to start it."
-)
+ASSETS = Path(str(resources.files("xent").joinpath("web_assets")))
+FALLBACK = "This explorer needs JavaScript (on the book's website or in a running notebook)."
 
 
-def format_number(x: float, digits: int) -> str:
-    """A number as the explorers display it, identical to their JavaScript ``fmt``.
-
-    ``x.toFixed(digits)`` of JavaScript: the exact binary value rounded half away from zero
-    (Python's ``format`` rounds half to even); ``-0.0000`` shows as ``0.0000``; nan as
-    ``nan``; infinities as ``\u221e`` and ``\u2212\u221e``.
-    """
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "\u221e" if x > 0 else "\u2212\u221e"
-    text = str(Decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
-    if text.startswith("-") and not any(c in "123456789" for c in text):
-        text = text[1:]
-    return text
+def encode(value: Any) -> Any:
+    """JSON-safe results: NumPy scalars and arrays to Python; inf, -inf, nan to the strings
+    ``"Infinity"``, ``"-Infinity"``, ``"NaN"`` (JSON has no such numbers; the engine decodes
+    them)."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return value
 
 
-def asset(filename: str) -> str:
-    """The text of one file of ``xent/web_assets`` (package data)."""
-    if filename not in ASSET_FILES:
-        raise ValueError(f"filename must be one of {ASSET_FILES}, got {filename!r}")
-    return resources.files("xent").joinpath("web_assets", filename).read_text(encoding="utf-8")
-
-
-def script_source() -> str:
-    """The JavaScript every explorer output carries: the math, then the explorers."""
-    return asset("xent_math.js") + "\n" + asset("xent_explorers.js")
-
-
-class WebExplorer:
-    """One kernel-free explorer; display it in Jupyter or a MyST/Jupyter Book page."""
-
-    def __init__(self, kind: str, name: str, title: str, config: dict[str, Any]) -> None:
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise ValueError(
-                f"name must start with a letter and contain only letters, digits, '-' or '_', "
-                f"got {name!r}"
-            )
-        self.kind = kind
-        self.name = name
-        self.title = title
-        self.config = {**config, "ranges": {k: list(v) for k, v in RANGES.items()}}
-
-    @property
-    def element_id(self) -> str:
-        """The id of the explorer's root element; controls are ``{element_id}-{key}``."""
-        return f"xent-{self.name}"
-
-    def __repr__(self) -> str:
-        return f"WebExplorer(kind={self.kind!r}, name={self.name!r})"
-
-    def _repr_html_(self) -> str:
-        config = json.dumps(self.config, sort_keys=True, separators=(",", ":"))
-        script = script_source()
-        if "</" in script:
-            raise RuntimeError("web_assets scripts must not contain '</' (it would end <script>)")
-        return (
-            f"<style>{asset('xent_explorers.css')}</style>\n"
-            f'<div class="xent-explorer mathjax_ignore tex2jax_ignore" id="{self.element_id}"'
-            f' data-explorer="{self.kind}" data-config="{html.escape(config, quote=True)}">\n'
-            f'<p class="xent-title">{html.escape(self.title)}</p>\n'
-            f'<p class="xent-fallback">{html.escape(FALLBACK)}</p>\n'
-            f'<p class="xent-note">{html.escape(NOTE)}</p>\n'
-            "</div>\n"
-            f"<script>\n{script}\nxentWeb.mountFrom(document.currentScript);\n</script>\n"
-        )
-
-
-# ---- argument checks (shared with xent.explorers) ----
-
-
-def _floats(
-    values: Sequence[float], arg: str, *, min_len: int = 2, max_len: int = 8
-) -> list[float]:
+def check_floats(values: Any, arg: str, *, min_len: int = 2, max_len: int = 8) -> list[float]:
+    """``values`` as a list of finite floats with ``min_len`` to ``max_len`` entries."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{arg} must be a sequence of numbers, got {values!r}")
     try:
         out = [float(v) for v in values]
     except (TypeError, ValueError):
@@ -159,8 +78,8 @@ def _floats(
     return out
 
 
-def _on_grid(values: Sequence[float], arg: str, key: str) -> None:
-    lo, hi, step = RANGES[key]
+def check_grid(values: Sequence[float], arg: str, lo: float, hi: float, step: float) -> None:
+    """Every value lies on a slider's grid ``lo, lo + step, ..., hi``."""
     for v in values:
         k = (v - lo) / step
         if not (lo - 1e-12 <= v <= hi + 1e-12 and abs(k - round(k)) < 1e-6):
@@ -169,127 +88,99 @@ def _on_grid(values: Sequence[float], arg: str, key: str) -> None:
             )
 
 
-def check_entropy(p: Sequence[float], q: Sequence[float], unit: str) -> tuple[list, list]:
-    """Validate chapter 1's settings; returns (p, q) as lists of floats."""
-    p_, q_ = _floats(p, "p"), _floats(q, "q")
-    if len(p_) != len(q_):
-        raise ValueError(f"p and q must have the same length, got {len(p_)} and {len(q_)}")
-    if any(v <= 0 for v in p_) or abs(sum(p_) - 1.0) > 1e-9:
-        raise ValueError(f"p must be strictly positive and sum to 1, got {p_}")
-    _on_grid(q_, "q", "q")
-    if unit not in UNITS:
-        raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
-    return p_, q_
+def check_int(value: Any, arg: str, lo: int, hi: int) -> int:
+    """An int in ``[lo, hi)``; bools and floats are rejected."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{arg} must be an int, got {type(value).__name__}")
+    if not lo <= value < hi:
+        raise ValueError(f"{arg} must be in [{lo}, {hi}), got {value}")
+    return int(value)
 
 
-def check_logits(logits: Sequence[float]) -> list[float]:
-    """Validate slider logits (chapters 2-4)."""
-    z = _floats(logits, "logits")
-    _on_grid(z, "logits", "z")
-    return z
+class Explorer(anywidget.AnyWidget):
+    """Base class of every explorer: a Jupyter widget whose view is ``explorers/<kind>.js``.
+
+    Subclasses set ``kind`` and ``state`` (the names of their synced state traits, the same
+    list as the JS file's ``state``) and implement :meth:`compute`. ``results`` is recomputed
+    on every change of a state trait, from Python or from the widget's sliders.
+    """
+
+    kind: ClassVar[str] = ""
+    state: ClassVar[tuple[str, ...]] = ()
+    title: ClassVar[str] = ""
+    #: the kind's JS file; defaults to web_assets/explorers/<kind>.js
+    kind_js: ClassVar[Path | None] = None
+
+    _esm = ASSETS / "xent_engine.js"
+    _css = ASSETS / "xent_explorers.css"
+    _kind_js = traitlets.Unicode().tag(sync=True)
+    name = traitlets.Unicode().tag(sync=True)
+    results = traitlets.Dict(read_only=True).tag(sync=True)
+
+    def __init__(self, *, name: str | None = None, **state: Any) -> None:
+        name = self.kind.replace("_", "-") if name is None else name
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
+            raise ValueError(
+                f"name must start with a letter and hold only letters, digits, '-', '_'; "
+                f"got {name!r}"
+            )
+        path = self.kind_js or ASSETS / "explorers" / f"{self.kind}.js"
+        super().__init__(name=name, _kind_js=path.read_text(encoding="utf-8"), **state)
+        self.observe(self._update, names=list(self.state))
+        self._update()
+
+    def compute(self) -> dict[str, Any]:
+        """The explorer's results for its current state, computed with xent."""
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """The state as plain JSON data (what the website's view starts from)."""
+        return {key: encode(getattr(self, key)) for key in self.state}
+
+    def _update(self, change: Any = None) -> None:
+        self.set_trait("results", encode(self.compute()))
+
+    def _repr_html_(self) -> str:
+        config = json.dumps(self.config(), sort_keys=True, separators=(",", ":"))
+        return (
+            f'<div class="xent-explorer mathjax_ignore tex2jax_ignore" id="xent-{self.name}"'
+            f' data-explorer="{self.kind}" data-config="{html.escape(config, quote=True)}">'
+            f'<p class="xent-fallback">{html.escape(self.title)}. {FALLBACK}</p></div>'
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data = {**data, "text/plain": repr(self), "text/html": self._repr_html_()}
+        return data, metadata
+
+    def __repr__(self) -> str:
+        def show(v: Any) -> str:
+            if isinstance(v, float):
+                return f"{v:.4f}"
+            if isinstance(v, list):
+                return "[" + ", ".join(show(x) for x in v) + "]"
+            return str(v)
+
+        state = ", ".join(f"{k}={show(v)}" for k, v in self.config().items() if k != "ranges")
+        results = ", ".join(f"{k}={show(v)}" for k, v in self.results.items())
+        return f"{type(self).__name__}({state}) -> {results}"
 
 
-def check_temperature(temperature: float) -> float:
-    """Validate the chapter 2 temperature slider value."""
-    _on_grid([float(temperature)], "temperature", "T")
-    return float(temperature)
+def kinds() -> list[str]:
+    """The explorer kinds there are: the modules of xent.explorers."""
+    package = importlib.import_module("xent.explorers")
+    return sorted(m.name for m in pkgutil.iter_modules(package.__path__))
 
 
-def check_target(target: int, num_classes: int) -> int:
-    """Validate a true-class index (chapter 4)."""
-    if isinstance(target, bool) or not isinstance(target, int):
-        raise TypeError(f"target must be an int, got {type(target).__name__}")
-    if not 0 <= target < num_classes:
-        raise ValueError(f"target must be in [0, {num_classes}), got {target}")
-    return target
+def __getattr__(attr: str) -> Any:
+    """``xent.web.<kind>_explorer`` is ``xent.explorers.<kind>.<kind>_explorer``, imported
+    on first use (so a new kind needs no registration here)."""
+    if attr.endswith("_explorer") and attr[: -len("_explorer")] in kinds():
+        module = importlib.import_module(f"xent.explorers.{attr[: -len('_explorer')]}")
+        return getattr(module, attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
 
 
-def check_weighted(
-    weight: Sequence[float], logits: Sequence[Sequence[float]], targets: Sequence[int]
-) -> tuple[list[float], list[list[float]], list[int]]:
-    """Validate chapter 5's batch and class weights."""
-    rows = [_floats(row, "logits rows") for row in logits]
-    if not 1 <= len(rows) <= 12 or len({len(r) for r in rows}) != 1:
-        raise ValueError("logits must be 1 to 12 rows of equal length")
-    w = _floats(weight, "weight")
-    if len(w) != len(rows[0]):
-        raise ValueError(f"weight must have one entry per class ({len(rows[0])}), got {len(w)}")
-    _on_grid(w, "weight", "w")
-    if len(targets) != len(rows):
-        raise ValueError(f"targets must have one entry per row ({len(rows)}), got {len(targets)}")
-    ys = [check_target(t, len(w)) for t in targets]
-    return w, rows, ys
-
-
-# ---- the five explorers ----
-
-
-def entropy_explorer(
-    p: Sequence[float] = ENTROPY_P,
-    q: Sequence[float] = ENTROPY_Q,
-    *,
-    unit: str = "bits",
-    name: str = "entropy",
-) -> WebExplorer:
-    """Chapter 1: H(p), H(p, q), H(q, p) and KL(p || q) for a fixed p; q = slider weights / sum."""
-    p_, q_ = check_entropy(p, q, unit)
-    return WebExplorer(
-        "entropy",
-        name,
-        "Entropy explorer: cross-entropy and KL of p against your q",
-        {"p": p_, "q": q_, "unit": unit},
-    )
-
-
-def softmax_explorer(
-    logits: Sequence[float] = SOFTMAX_LOGITS, temperature: float = 1.0, *, name: str = "softmax"
-) -> WebExplorer:
-    """Chapter 2: p = softmax(z / T) as bars, for logits z and temperature T set by sliders."""
-    return WebExplorer(
-        "softmax",
-        name,
-        "Softmax explorer: logits and temperature",
-        {"logits": check_logits(logits), "temperature": check_temperature(temperature)},
-    )
-
-
-def jacobian_explorer(
-    logits: Sequence[float] = JACOBIAN_LOGITS, *, name: str = "jacobian"
-) -> WebExplorer:
-    """Chapter 3: the softmax Jacobian diag(p) - p p^T of p = softmax(z) as a heatmap."""
-    return WebExplorer(
-        "jacobian",
-        name,
-        "Jacobian explorer: diag(p) \u2212 p p\u1d40",
-        {"logits": check_logits(logits)},
-    )
-
-
-def ce_gradient_explorer(
-    logits: Sequence[float] = CE_LOGITS, target: int = CE_TARGET, *, name: str = "ce-gradient"
-) -> WebExplorer:
-    """Chapter 4: loss -log p_y and gradient p - onehot(y) for one sample."""
-    z = check_logits(logits)
-    return WebExplorer(
-        "ce_gradient",
-        name,
-        "Cross-entropy gradient explorer: p \u2212 y",
-        {"logits": z, "target": check_target(target, len(z))},
-    )
-
-
-def weighted_ce_explorer(
-    weight: Sequence[float] = WEIGHTED_WEIGHT,
-    logits: Sequence[Sequence[float]] = WEIGHTED_LOGITS,
-    targets: Sequence[int] = WEIGHTED_TARGETS,
-    *,
-    name: str = "weighted-ce",
-) -> WebExplorer:
-    """Chapter 5: class-weighted mean loss (divided by the sum of target weights) on a batch."""
-    w, rows, ys = check_weighted(weight, logits, targets)
-    return WebExplorer(
-        "weighted_ce",
-        name,
-        "Weighted cross-entropy explorer: class weights on a small batch",
-        {"weight": w, "logits": rows, "targets": ys},
-    )
+def __dir__() -> list[str]:
+    return sorted([*globals(), *(f"{k}_explorer" for k in kinds())])

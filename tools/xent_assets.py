@@ -1,0 +1,49 @@
+"""Sphinx extension: serve the explorers' engine once per site, not once per output.
+
+Loaded through ``sphinx: local_extensions`` in ``_config.yml``. It copies exactly the engine's
+files from the package (``lib/xent/web_assets/``: the loader, the engine, the browser-side math,
+the style sheet and every ``explorers/<kind>.js``) into ``_static/xent/`` of the built site, and
+adds to every HTML page one ``<script type="module">`` (the loader, ``xent_site.js``) and one
+style sheet. The loader mounts each ``<div class="xent-explorer" data-explorer=...>`` that a
+chapter's stored output holds (see :mod:`xent.web`). Editing an explorer's JavaScript therefore
+needs a rebuild of the site, never a re-execution of the chapters.
+"""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+
+TARGET = "xent"  # under _static/
+TOP_FILES = ("xent_site.js", "xent_engine.js", "xent_math.js", "xent_explorers.css")
+
+
+def asset_files() -> list[str]:
+    """The files the site needs, relative to web_assets/ (the kinds found by file name)."""
+    root = Path(str(resources.files("xent").joinpath("web_assets")))
+    kinds = sorted(p.relative_to(root).as_posix() for p in (root / "explorers").glob("*.js"))
+    return [*TOP_FILES, *kinds]
+
+
+def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    root = Path(str(resources.files("xent").joinpath("web_assets")))
+    target = Path(app.outdir) / "_static" / TARGET
+    if target.exists():
+        shutil.rmtree(target)  # a kind removed from the package leaves no stale file
+    for rel in asset_files():
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / rel, dest)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_js_file(f"{TARGET}/xent_site.js", type="module")
+    app.add_css_file(f"{TARGET}/xent_explorers.css")
+    app.connect("build-finished", _copy_assets)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
