@@ -30,7 +30,8 @@ venv: $(STAMP)
 data: $(STAMP)
 	$(PY) -m xent.data
 
-# Third-party web assets (MathJax, ...) fetched from a package registry at build time, never committed.
+# Third-party web assets (KaTeX: its style sheet and fonts for the site, its script for typesetting
+# at build time in Node) fetched from the npm registry at build time, never committed.
 assets: $(STAMP)
 	$(PY) tools/fetch_assets.py
 
