@@ -6,10 +6,15 @@ explorer and its data) into ``_static/xent/`` of the built site, and adds their 
 stylesheets to every page: one cached file each, never inlined into a notebook's outputs.
 Pages without a quiz or a playground pay one small cached request and nothing else.
 
-It also repairs one accessibility defect of myst-nb's output at build time: the toggle of a
-hidden code cell is ``<summary aria-label="Toggle hidden content">`` around the visible text
-"Show code cell source", so a speech-input user saying what they see does not match its name
-(axe: label-content-name-mismatch). The aria-label is dropped; the visible text names it.
+It also repairs two accessibility defects of the generated HTML at build time:
+
+- myst-nb's toggle of a hidden code cell is ``<summary aria-label="Toggle hidden content">``
+  around the visible text "Show code cell source", so a speech-input user saying what they see
+  does not match its name (axe: label-content-name-mismatch). The aria-label is dropped; the
+  visible text names it.
+- docutils writes the bibliography as ``<div role="list">`` of ``role="doc-biblioentry"``
+  entries, a role ARIA 1.3 deprecates, so the list has no valid items (axe:
+  aria-required-children). The entries become ``role="listitem"``.
 """
 
 from __future__ import annotations
@@ -51,17 +56,24 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
 MISNAMED_TOGGLE = '<summary aria-label="Toggle hidden content">'
 
 
-def _name_toggles_by_their_text(
+BIBLIOENTRY = 'role="doc-biblioentry"'
+
+
+def _repair_roles(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
     body = context.get("body")
-    if isinstance(body, str) and MISNAMED_TOGGLE in body:
-        context["body"] = body.replace(MISNAMED_TOGGLE, "<summary>")
+    if not isinstance(body, str):
+        return
+    body = body.replace(MISNAMED_TOGGLE, "<summary>")
+    if 'role="list" class="citation-list"' in body:
+        body = body.replace(BIBLIOENTRY, 'role="listitem"')
+    context["body"] = body
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _add_assets)
-    app.connect("html-page-context", _name_toggles_by_their_text)
+    app.connect("html-page-context", _repair_roles)
     # after tools/xent_assets.py, which empties _static/xent/ before copying the engine there
     app.connect("build-finished", _copy_assets, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
