@@ -311,8 +311,13 @@ KIND_STATES = {
 }
 
 
+# Kinds whose browser compute needs a data file the site fetches, checked against their widget
+# by their own test instead.
+FETCHED = {"predictions": "tests/test_predictions_explorer.py"}
+
+
 def test_every_kind_has_states():
-    assert sorted(KIND_STATES) == xent.web.kinds()
+    assert sorted([*KIND_STATES, *FETCHED]) == xent.web.kinds()
 
 
 def test_each_kinds_browser_compute_matches_its_widget():
