@@ -232,3 +232,45 @@ def test_shipped_fashion_mnist_logits():
     acc = np.mean(data["test_logits"].argmax(axis=1) == data["test_labels"])
     assert 0.88 < acc < 0.92
     assert LOGITS_FILE.stat().st_size < 950_000  # the book's budget for derived data
+
+
+# --------------------------------------------------------------------------- found by the matrix
+
+
+def _npy_bytes(array):
+    from io import BytesIO
+
+    buffer = BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _write_raw(tmp_path, raw):
+    path = tmp_path / "x.npz"
+    path.write_bytes(raw)
+    (tmp_path / "x.npz.sha256").write_text(f"{hashlib.sha256(raw).hexdigest()}  x.npz\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda tmp: _write_raw(tmp, b"not a zip archive"),  # NumPy: "pickled (object) data"
+        lambda tmp: _write_raw(tmp, _npy_bytes(np.zeros(3))),  # a .npy: no context manager
+        lambda tmp: _write(tmp, {"x": np.array([{}, 1], dtype=object)}),  # needs pickle
+        lambda tmp: _write(tmp, {"a": np.zeros(2), "meta": np.array("{")}),  # JSON error
+        lambda tmp: _write(tmp, {"a": np.zeros(2), "meta": np.array("[1, 2]")}),  # not a dict
+        lambda tmp: _write(tmp, {"a": np.zeros(2), "meta": np.array([], "U1")}),  # IndexError
+        lambda tmp: _write(tmp, {"a": np.zeros(2), "meta": np.ones(1)}),  # a number
+        lambda tmp: tmp,  # a directory: "not found" was wrong
+    ],
+    ids=["not-npz", "npy", "pickled", "meta-json", "meta-list", "meta-empty", "meta-float",
+         "directory"],
+)
+def test_load_logits_bad_file_names_path(tmp_path, make):
+    """A file whose digest matches but that is not an npz of numeric arrays with a JSON
+    object as ``meta`` raised NumPy's or json's own error, naming nothing (issue 10)."""
+    path = make(tmp_path)
+    with raises_naming(ValueError, "path") as info:
+        calibration.load_logits(path)
+    assert str(path) in str(info.value)

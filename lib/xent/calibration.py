@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from io import BytesIO
 from pathlib import Path
 
@@ -144,9 +145,10 @@ def load_logits(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
     The sidecar file holds ``<hex digest>  <file name>`` (the format of ``sha256sum``). Returns
     the arrays by name; a ``meta`` entry (a JSON string) is returned parsed, as a dict. Never
-    unpickles anything. Raises FileNotFoundError naming the missing file and ValueError
-    naming ``path`` when the digest does not match. The book's file,
-    ``chapters/data/fashion_mnist_logits.npz``, is written by
+    unpickles anything. Raises FileNotFoundError naming the missing file, and ValueError
+    naming ``path`` when the digest does not match, when the path is a directory, when the
+    file is not an ``.npz`` of numeric arrays, or when ``meta`` is not a JSON object. The
+    book's file, ``chapters/data/fashion_mnist_logits.npz``, is written by
     ``tools/make_fashion_mnist_logits.py``. See chapter 8 (Calibration and temperature scaling).
     """
     if not isinstance(path, (str, os.PathLike)):
@@ -154,6 +156,8 @@ def load_logits(path: str | os.PathLike) -> dict[str, np.ndarray]:
     file = Path(path)
     sidecar = file.with_name(file.name + ".sha256")
     for f in (file, sidecar):
+        if f.exists() and not f.is_file():
+            raise ValueError(f"path: {f} is not a regular file (a directory?)")
         if not f.is_file():
             raise FileNotFoundError(f"path: {f} not found (written by "
                                     f"tools/make_fashion_mnist_logits.py)")
@@ -165,9 +169,25 @@ def load_logits(path: str | os.PathLike) -> dict[str, np.ndarray]:
                          f"{expected or '(nothing)'}; the file is corrupt or was changed "
                          f"without updating its checksum")
     out: dict = {}
-    with np.load(BytesIO(blob), allow_pickle=False) as npz:
-        for name in npz.files:
-            out[name] = npz[name]
-    if "meta" in out:
-        out["meta"] = json.loads(str(out["meta"].reshape(-1)[0]))  # a one-element str array
+    try:  # the digest matched, but a file written by mistake must still fail with its name
+        loaded = np.load(BytesIO(blob), allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("a single .npy array, not an .npz archive")
+        with loaded as npz:
+            for name in npz.files:
+                out[name] = npz[name]
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"path: {file} is not an .npz archive of numeric arrays "
+                         f"({exc})") from None
+    if "meta" in out:  # a one-element str array holding a JSON object
+        meta = out["meta"]
+        try:
+            if meta.size != 1 or meta.dtype.kind != "U":
+                raise ValueError(f"expected one string, got {meta.dtype} of shape {meta.shape}")
+            out["meta"] = json.loads(str(meta.reshape(-1)[0]))
+            if not isinstance(out["meta"], dict):
+                raise ValueError(f"expected a JSON object, got {type(out['meta']).__name__}")
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            raise ValueError(f"path: the 'meta' entry of {file} is not a JSON object "
+                             f"({exc})") from None
     return out
