@@ -274,3 +274,43 @@ def test_load_logits_bad_file_names_path(tmp_path, make):
     with raises_naming(ValueError, "path") as info:
         calibration.load_logits(path)
     assert str(path) in str(info.value)
+
+
+def test_calibration_metrics_accept_float16_probabilities():
+    """A float16 softmax sums to 1 only to float16 precision (here 1.00006); it was checked
+    at float64's 1e-6 and rejected (issue 10's float16 defect, in the new metrics)."""
+    z = np.array([[0.5, -1.0, 2.0], [0.0, 0.3, 0.1], [3.0, 1.0, -2.0], [1.0, 2.0, 3.0]])
+    p16 = xent.softmax(z, axis=1).astype(np.float16)
+    assert np.abs(p16.astype(np.float64).sum(axis=1) - 1).max() > 1e-6  # the case at hand
+    labels = np.array([2, 1, 0, 1])
+    want = metrics.expected_calibration_error(p16.astype(np.float64) / p16.astype(
+        np.float64).sum(axis=1, keepdims=True), labels, n_bins=4)
+    assert metrics.expected_calibration_error(p16, labels, n_bins=4) == pytest.approx(
+        want, abs=1e-3)
+    curve = metrics.reliability_curve(p16, labels, n_bins=4)
+    assert curve.count.sum() == 4
+    with raises_naming(ValueError, "probs"):  # float16 tolerance, not anything goes
+        metrics.expected_calibration_error((p16 * np.float16(0.9)), labels)
+
+
+@pytest.mark.parametrize("scale", [1e-305, 1e-300, 1e-200, 1e-20, 1e20, 1e100, 1e300])
+def test_fit_temperature_any_scale_of_logits(rng, scale):
+    """T scales with the logits. Logits of 1e100 used to stop bisecting after 200 halvings
+    from beta = 1 and return T = 1.6e60 (silently wrong); logits of 1e-300 could not be
+    bracketed."""
+    z = rng.normal(scale=2, size=(50, 4))
+    y = np.where(rng.random(50) < 0.7, z.argmax(axis=1), rng.integers(0, 4, 50))
+    assert xent.fit_temperature(z * scale, y) == pytest.approx(
+        xent.fit_temperature(z, y) * scale, rel=1e-8)
+
+
+def test_temperature_nll_tiny_temperature():
+    """T = 1e-310 passed the "finite > 0" check, then 1/T = inf gave nan; a tiny T with a
+    finite 1/T gives the huge (finite or +inf) NLL, never nan."""
+    z, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 0])
+    with raises_naming(ValueError, "temperature"):
+        calibration.temperature_nll(z, y, 1e-310)
+    assert calibration.temperature_nll(z, y, 1e-300) == pytest.approx(0.5e300)
+    with np.errstate(all="raise"):
+        big = calibration.temperature_nll(np.array([[1e308, -1e308]]), np.array([1]), 1e-10)
+    assert big == np.inf
