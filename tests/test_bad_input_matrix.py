@@ -236,6 +236,7 @@ BAD["broadcast_weights"] = {  # None is valid: no weights
     "negative": with_entry(-1.0),
     "wrong-length": same(np.ones(2)),
     "too-many-dims": same(np.ones((2, 4, 3))),
+    "40-D": same(np.ones((1,) * 40)),  # NumPy's broadcasting stops at 32 axes
     "empty": same(np.zeros(0)),
 }
 # calibration: (N, C) rows of logits or probabilities, N >= 1, C >= 2

@@ -73,11 +73,12 @@ def sigmoid(z: ArrayLike) -> np.ndarray:
 
 
 def _broadcastable(arr: np.ndarray, shape: tuple[int, ...], name: str, hint: str) -> None:
-    try:
-        np.broadcast_shapes(arr.shape, shape)
-        fits = np.broadcast_shapes(arr.shape, shape) == shape
-    except ValueError:
-        fits = False
+    fits = arr.ndim <= len(shape)  # more axes than the logits (NumPy fails above 32 of them)
+    if fits:
+        try:
+            fits = np.broadcast_shapes(arr.shape, shape) == shape
+        except ValueError:
+            fits = False
     if not fits:
         raise ValueError(f"{name}: expected a shape that broadcasts to the logits' shape {shape} "
                          f"({hint}); got {arr.shape}")
