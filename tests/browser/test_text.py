@@ -12,12 +12,17 @@ For every page of the built site, in Chromium:
 
 Works for MathJax (mjx-container[display="true"]) and for KaTeX (.katex-display), typeset in the
 browser or at build time. Closed dropdowns are opened first, so their equations are measured too.
+
+Two checks on the built HTML need no browser: every chapter links to the Notation page, and the
+References page lists every entry of references.bib (sphinxcontrib-bibtex lists only cited ones).
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from browser_support import site_pages
+from browser_support import REPO, site_pages
 
 # When the site is not built, one placeholder case fails through the `site` fixture (no skips).
 PAGES = site_pages() or ["(site not built)"]
@@ -95,3 +100,28 @@ def test_display_equations_fit_the_column(path, site, open_page):
             unscrollable.append(f"its scroll box <{box['tag']}> is off the screen: {eq['label']}")
     assert unscrollable == [], f"{path}: equations too wide for a 390 px phone that do not scroll"
     print(f"{path}: {len(desktop)} display equations, all within the column at 1280 px")
+
+
+def _article(html: str) -> str:
+    """The page's own text: the <article> element, without the navigation around it."""
+    start = html.find("<article")
+    return html[start : html.find("</article>", start)] if start >= 0 else ""
+
+
+def test_every_chapter_links_the_notation_page(site):
+    chapters = sorted((site / "chapters").glob("*.html"))
+    assert chapters, "no chapter pages in the built site"
+    missing = [
+        p.name for p in chapters if 'href="../notation.html' not in _article(p.read_text("utf-8"))
+    ]
+    assert missing == [], f"chapters whose text does not link the Notation page: {missing}"
+
+
+def test_every_reference_is_cited(site):
+    entries = re.findall(r"^@\w+\{\s*([^,\s]+)", (REPO / "references.bib").read_text("utf-8"), re.M)
+    listed = (site / "references.html").read_text("utf-8").count('role="doc-biblioentry"')
+    assert len(entries) >= 10
+    assert listed == len(entries), (
+        f"references.bib has {len(entries)} entries but the References page lists {listed}: "
+        "an entry that no page cites with {cite} is not listed"
+    )
