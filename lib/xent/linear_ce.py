@@ -27,7 +27,14 @@ from numbers import Integral, Real
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import as_float_array, check_class_indices, check_finite, check_integer_array
+from ._checks import (
+    as_array,
+    as_float_array,
+    check_class_indices,
+    check_finite,
+    check_integer,
+    check_integer_array,
+)
 
 __all__ = ["DEFAULT_CHUNK_BYTES", "default_chunk_size", "linear_cross_entropy_and_grad"]
 
@@ -43,8 +50,18 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def default_chunk_size(num_classes: int, dtype: ArrayLike = np.float32) -> int:
-    """Rows per chunk: as many as fit ``DEFAULT_CHUNK_BYTES`` of logits (at least 1)."""
-    row_bytes = int(num_classes) * np.dtype(dtype).itemsize
+    """Rows per chunk: as many as fit ``DEFAULT_CHUNK_BYTES`` of logits (at least 1).
+
+    ``num_classes`` V >= 1; ``dtype`` the logits' float dtype (float32 or float64).
+    """
+    num_classes = check_integer(num_classes, "num_classes", minimum=1)
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None or dt not in (np.float32, np.float64):
+        raise TypeError(f"dtype: expected float32 or float64; got {dtype!r}")
+    row_bytes = num_classes * dt.itemsize
     return max(1, DEFAULT_CHUNK_BYTES // max(1, row_bytes))
 
 
@@ -79,7 +96,7 @@ def _check_args(x, W, target, b, ignore_index, reduction, label_smoothing, chunk
         if arr is not None:
             check_finite(arr, name)
 
-    tgt = np.asarray(target)
+    tgt = as_array(target, "target")  # a ragged nested list is a named error
     if tgt.ndim == 2 and tgt.shape == (num_rows, num_classes) and tgt.dtype.kind == "f":
         raise TypeError(
             "target: expected class indices of shape (N,); class-probability targets are "
