@@ -36,7 +36,8 @@ import numpy as np
 import pytest
 import xent
 from helpers import raises_naming
-from xent import calibration, data, info, metrics, nn, optim
+from xent import calibration, data, info, linear_ce, metrics, nn, optim
+from xent import precision as prec
 
 TIMEOUT_S = 5  # a hang is a failure; normal cases take milliseconds
 PEAK_BYTES = 32 << 20  # 32 MiB of traced allocations per case at most
@@ -273,6 +274,35 @@ BAD["logits_file"] = {
     "meta-float": lambda good: npz_file("meta.npz", {**GOOD_LOGITS, "meta": np.ones(1)}),
     "meta-empty": lambda good: npz_file("meta.npz", {**GOOD_LOGITS, "meta": np.array([], "U1")}),
 }  # fmt: skip
+# linear_cross_entropy_and_grad: x (N, d), W (d, V), b (V,)
+BAD["hidden"] = {**ARRAY_TYPES, **NON_FINITE, "-inf": with_entry(-INF), "1-D": same(np.ones(2)),
+                 "3-D": same(np.ones((1, 4, 2))), "scalar": same(1.0)}  # fmt: skip
+BAD["weight_matrix"] = {
+    **BAD["hidden"],
+    "1-D": same(np.ones(3)),
+    "no-classes": same(np.ones((2, 0))),
+    "wrong-d": same(np.ones((3, 3))),
+}
+BAD["bias"] = {**{k: v for k, v in ARRAY_TYPES.items() if k != "None"}, **NON_FINITE,
+               "wrong-length": same(np.ones(2)), "2-D": same(np.ones((1, 3))),
+               "scalar": same(1.0)}  # fmt: skip
+BAD["row_targets"] = {**BAD["class_indices"], "wrong-length": same(np.array([0, 1])),
+                      "2-D": same(np.zeros((4, 1), dtype=int)),
+                      "probabilities": same(np.full((4, 3), 1 / 3))}  # fmt: skip
+# xent.precision
+BAD["format"] = {"float8": same("float8"), "FLOAT16": same("FLOAT16"), "None": same(None),
+                 "int": same(16), "dtype": same(np.float16), "list": same(["float16"])}  # fmt: skip
+BAD["format_or_none"] = {k: v for k, v in BAD["format"].items() if k != "None"}
+BAD["exact_values"] = dict(ARRAY_TYPES)  # nan and +-inf are values of every format
+BAD["float32_values"] = {**ARRAY_TYPES, "float64": lambda good: np.asarray(good, np.float64),
+                         "ints": lambda good: np.zeros(np.shape(good), dtype=np.int32)}  # fmt: skip
+BAD["sum_terms"] = {**ARRAY_TYPES, "too-many": same(np.zeros(prec.MAX_SUM_TERMS + 1))}
+BAD["logit_vector"] = {**ARRAY_TYPES, **NON_FINITE, "2-D": same(np.zeros((2, 2))),
+                       "empty": same(np.zeros(0)), "scalar": same(1.0),
+                       "too-many": same(np.zeros(prec.MAX_SUM_TERMS + 1))}  # fmt: skip
+BAD["text"] = {"int": same(8), "None": same(None), "bytes": same(b"fp8")}
+BAD["fraction_bits"] = {**BAD["index"], "53": same(53)}
+BAD["exponent_bits"] = {**BAD["index"], "1": same(1), "12": same(12), "2000": same(2000)}
 BAD["bins"] = {**BAD["count"], "huge": same(10**9), "numpy-float": same(np.float64(15))}
 BAD["tolerance"] = {k: v for k, v in BAD["positive"].items()} | {"1": same(1.0)}
 
@@ -372,6 +402,13 @@ BINARY = {
 BINARY_EXTRA = [("column-weight", "weight", np.ones((3, 1)), ValueError)]
 Y_CAL = np.array([2, 1, 0, 1])  # mostly right, so a finite temperature minimises the NLL
 PROBS = np.array([[0.1, 0.2, 0.7], [0.3, 0.4, 0.3], [0.8, 0.1, 0.1], [0.25, 0.25, 0.5]])
+
+
+# linear cross-entropy: N = 4 rows, d = 2 features, V = 3 classes
+X_LIN = np.array([[0.5, -1.0], [0.0, 2.0], [1.5, 0.5], [-1.0, -1.0]])
+W_LIN = np.array([[1.0, -0.5, 0.2], [0.3, 0.8, -1.0]])
+# precision: values of every kind a format meets (nan and +-inf included: they are values)
+AWKWARD = np.array([1.0, -0.0, 65504.0, 65520.0, 6e-8, 1e-300, np.inf, -np.inf, np.nan])
 
 
 def npz_file(name: str, arrays: dict[str, Any], *, raw: bytes | None = None,
@@ -492,6 +529,35 @@ TABLE: list[Row] = [
              "n_bins": ("bins", 15)})
         for f in (metrics.expected_calibration_error, metrics.reliability_curve)
     ],  # fmt: skip
+    # ---- xent.linear_ce (chapter 9)
+    Row("xent.linear_cross_entropy_and_grad", xent.linear_cross_entropy_and_grad,
+        {"x": ("hidden", X_LIN), "W": ("weight_matrix", W_LIN), "target": ("row_targets", Y),
+         "b": ("bias", np.array([0.1, -0.2, 0.3])), "ignore_index": ("integer", -100),
+         "reduction": ("reduction", "mean"), "label_smoothing": ("unit_closed", 0.1),
+         "chunk_size": ("count_or_none", 3)},
+        extra=[("logits-overflow", "x", np.full((4, 2), 1.5e308), ValueError),
+               ("x-wrong-d", "x", np.ones((4, 5)), ValueError)]),
+    Row("xent.linear_ce.default_chunk_size", linear_ce.default_chunk_size,
+        {"num_classes": ("count", 50_000), "dtype": ("float_dtype", np.float32)}),
+    # ---- xent.precision (chapter 9)
+    Row("xent.precision.FloatFormat", prec.FloatFormat,
+        {"name": ("text", "e5m2"), "mantissa_bits": ("fraction_bits", 2),
+         "exponent_bits": ("exponent_bits", 5)}),
+    Row("xent.precision.get_format", prec.get_format,
+        {"fmt": ("format", "bfloat16"), "name": ("text", "fmt")}),
+    Row("xent.precision.round_to", prec.round_to,
+        {"x": ("exact_values", AWKWARD), "fmt": ("format", "float16")}),
+    Row("xent.precision.ulp", prec.ulp,
+        {"x": ("exact_values", AWKWARD), "fmt": ("format", "float16")}),
+    Row("xent.precision.bfloat16_from_float32", prec.bfloat16_from_float32,
+        {"x": ("float32_values", AWKWARD.astype(np.float32))}),
+    Row("xent.precision.exp_thresholds", prec.exp_thresholds, {"fmt": ("format", "float32")}),
+    Row("xent.precision.sum_in_format", prec.sum_in_format,
+        {"values": ("sum_terms", AWKWARD), "fmt": ("format", "bfloat16"),
+         "accumulator": ("format_or_none", "float32")}),
+    Row("xent.precision.emulate_softmax", prec.emulate_softmax,
+        {"z": ("logit_vector", np.array([12.0, 0.0, -np.inf, -18.0])), "fmt": ("format", "float16"),
+         "accumulator": ("format_or_none", None)}),
     # ---- xent.optim
     Row("xent.optim.Optimizer", optim.Optimizer,
         {"params": ("params", Fresh(pairs)), "lr": ("nonnegative", 0.1),
@@ -613,6 +679,7 @@ EXEMPT_CALLABLES = {
     "xent.data.main": "the command line: argparse reports bad arguments itself (exit code 2)",
     "xent.metrics.ReliabilityCurve": "a NamedTuple of results that reliability_curve returns "
     "(its arguments are checked there)",
+    "xent.precision.ExpThresholds": "a NamedTuple of results that exp_thresholds returns",
 }
 
 
