@@ -32,7 +32,6 @@ from ._checks import (
     as_float_array,
     check_class_indices,
     check_finite,
-    check_integer,
     check_integer_array,
 )
 
@@ -47,22 +46,23 @@ DEFAULT_CHUNK_BYTES = 32 << 20
 # needs a second (d, V) array.
 _DW_BLOCK_BYTES = 8 << 20
 _REDUCTIONS = ("mean", "sum", "none")
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def default_chunk_size(num_classes: int, dtype: ArrayLike = np.float32) -> int:
-    """Rows per chunk: as many as fit ``DEFAULT_CHUNK_BYTES`` of logits (at least 1).
-
-    ``num_classes`` V >= 1; ``dtype`` the logits' float dtype (float32 or float64).
-    """
-    num_classes = check_integer(num_classes, "num_classes", minimum=1)
+    """Rows per chunk: as many as fit ``DEFAULT_CHUNK_BYTES`` of logits (at least 1), for
+    ``num_classes`` classes in ``dtype`` (float32 or float64)."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, Integral):
+        raise TypeError(f"num_classes: expected a positive integer; got {num_classes!r}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes: expected a positive integer; got {num_classes}")
     try:
-        dt = np.dtype(dtype)
-    except (TypeError, ValueError):
-        dt = None
-    if dt is None or dt not in (np.float32, np.float64):
+        itemsize = np.dtype(dtype).itemsize if np.dtype(dtype) in _FLOAT_DTYPES else None
+    except TypeError:
+        itemsize = None
+    if itemsize is None:
         raise TypeError(f"dtype: expected float32 or float64; got {dtype!r}")
-    row_bytes = num_classes * dt.itemsize
-    return max(1, DEFAULT_CHUNK_BYTES // max(1, row_bytes))
+    return max(1, DEFAULT_CHUNK_BYTES // (int(num_classes) * itemsize))
 
 
 def _check_args(x, W, target, b, ignore_index, reduction, label_smoothing, chunk_size):
@@ -96,7 +96,7 @@ def _check_args(x, W, target, b, ignore_index, reduction, label_smoothing, chunk
         if arr is not None:
             check_finite(arr, name)
 
-    tgt = as_array(target, "target")  # a ragged nested list is a named error
+    tgt = as_array(target, "target")
     if tgt.ndim == 2 and tgt.shape == (num_rows, num_classes) and tgt.dtype.kind == "f":
         raise TypeError(
             "target: expected class indices of shape (N,); class-probability targets are "
