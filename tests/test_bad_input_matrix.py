@@ -301,7 +301,7 @@ BAD["logit_vector"] = {**ARRAY_TYPES, **NON_FINITE, "2-D": same(np.zeros((2, 2))
                        "empty": same(np.zeros(0)), "scalar": same(1.0),
                        "too-many": same(np.zeros(prec.MAX_SUM_TERMS + 1))}  # fmt: skip
 BAD["text"] = {"int": same(8), "None": same(None), "bytes": same(b"fp8")}
-BAD["fraction_bits"] = {**BAD["index"], "53": same(53)}
+BAD["fraction_bits"] = {**BAD["count"], "53": same(53)}
 BAD["exponent_bits"] = {**BAD["index"], "1": same(1), "12": same(12), "2000": same(2000)}
 BAD["bins"] = {**BAD["count"], "huge": same(10**9), "numpy-float": same(np.float64(15))}
 BAD["tolerance"] = {k: v for k, v in BAD["positive"].items()} | {"1": same(1.0)}

@@ -71,8 +71,9 @@ class FloatFormat:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
             raise TypeError(f"name: expected a string; got {self.name!r}")
-        # emulated in float64, so no wider than float64; two exponent bits at least (emin <= emax)
-        for field, value, low, high in (("mantissa_bits", self.mantissa_bits, 0, 52),
+        # emulated in float64, so no wider than float64; at least 2 significant bits (so ties
+        # to even mean something) and 2 exponent bits (so emin <= emax)
+        for field, value, low, high in (("mantissa_bits", self.mantissa_bits, 1, 52),
                                         ("exponent_bits", self.exponent_bits, 2, 11)):
             if isinstance(value, bool) or not isinstance(value, Integral):
                 raise TypeError(f"{field}: expected an integer; got {value!r}")
