@@ -30,7 +30,8 @@ venv: $(STAMP)
 data: $(STAMP)
 	$(PY) -m xent.data
 
-# Third-party web assets (MathJax, ...) fetched from a package registry at build time, never committed.
+# Third-party web assets (KaTeX: its style sheet and fonts for the site, its script for typesetting
+# at build time in Node) fetched from the npm registry at build time, never committed.
 assets: $(STAMP)
 	$(PY) tools/fetch_assets.py
 
@@ -44,9 +45,10 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/browser
 
-# The cross-entropy benchmark on small arrays: every contender must agree (no timing check).
+# The benchmarks on small arrays: every contender must agree (no timing check).
 bench-smoke: $(STAMP)
 	$(PY) benchmarks/bench_cross_entropy.py --smoke
+	$(PY) benchmarks/bench_linear_ce.py --smoke
 
 nbval: $(STAMP) data
 	$(BIN)/pytest --nbval chapters --nbval-sanitize-with tests/nbval_sanitize.cfg

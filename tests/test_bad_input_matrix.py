@@ -465,6 +465,39 @@ TABLE: list[Row] = [
         {"images": ("images", IMAGES), "rng": ("rng", RNG), "p": ("unit_closed", 0.5)}),
     Row("xent.data.to_features", data.to_features,
         {"images": ("any_images", IMAGES), "mean": ("real", 0.3), "std": ("positive", 0.3)}),
+    # ---- xent.linear_ce, xent.precision (chapter 9)
+    Row("xent.linear_cross_entropy_and_grad", xent.linear_cross_entropy_and_grad,
+        {"x": ("values", Z[:, :2]), "W": ("values", Z[:2]), "target": ("class_indices", Y),
+         "b": ("bias", np.zeros(3)), "ignore_index": ("integer", -100),
+         "reduction": ("reduction", "mean"), "label_smoothing": ("unit_closed", 0.1),
+         "chunk_size": ("count_or_none", 2)},
+        extra=[("x-1-D", "x", np.zeros(3), ValueError),
+               ("W-rows", "W", np.ones((3, 3)), ValueError),
+               ("b-length", "b", np.zeros(4), ValueError),
+               ("target-length", "target", Y[:3], ValueError)]),  # fmt: skip
+    Row("xent.linear_ce.default_chunk_size", xent.linear_ce.default_chunk_size,
+        {"num_classes": ("count", 1000), "dtype": ("float_dtype", np.float32)}),  # fmt: skip
+    Row("xent.precision.FloatFormat", xent.precision.FloatFormat,
+        {"name": ("format_name", "float8"), "mantissa_bits": ("count", 3),
+         "exponent_bits": ("count", 4)}),  # fmt: skip
+    Row("xent.precision.get_format", xent.precision.get_format, {"fmt": ("format", "float16")}),
+    Row("xent.precision.exp_thresholds", xent.precision.exp_thresholds,
+        {"fmt": ("format", "bfloat16")}),  # fmt: skip
+    *[
+        Row(f"xent.precision.{f.__name__}", f,
+            {"x": ("any_reals", P), "fmt": ("format", "float16")})
+        for f in (xent.precision.round_to, xent.precision.ulp)
+    ],  # fmt: skip
+    Row("xent.precision.bfloat16_from_float32", xent.precision.bfloat16_from_float32,
+        {"x": ("any_reals", P.astype(np.float32))}),  # fmt: skip
+    Row("xent.precision.sum_in_format", xent.precision.sum_in_format,
+        {"values": ("any_reals", P), "fmt": ("format", "bfloat16"),
+         "accumulator": ("format_or_none", "float32")}),  # fmt: skip
+    Row("xent.precision.emulate_softmax", xent.precision.emulate_softmax,
+        {"z": ("any_reals", P), "fmt": ("format", "float16"),
+         "accumulator": ("format_or_none", None)},
+        extra=[("2-D", "z", np.zeros((2, 2)), ValueError),
+               ("empty", "z", np.zeros(0), ValueError)]),  # fmt: skip
 ]
 
 BAD["any_images"] = {k: v for k, v in BAD["images"].items() if k != "27x28"}
@@ -477,6 +510,13 @@ BAD["examples"] = {"list": lambda good: np.asarray(good).tolist(), "None": same(
                    "scalar": same(np.float32(1.0))}  # fmt: skip
 BAD["example_labels"] = {"list": same([0, 1, 2]), "None": same(None),
                          "wrong-length": same(np.array([0, 1]))}  # fmt: skip
+# chapter 9: a bias may be None; reals where nan and inf are valid inputs (rounding passes them)
+BAD["bias"] = {**{k: v for k, v in ARRAY_TYPES.items() if k != "None"}, **NON_FINITE,
+               "2-D": lambda good: np.array([good])}  # fmt: skip
+BAD["any_reals"] = dict(ARRAY_TYPES)
+BAD["format"] = {"float8": same("float8"), "None": same(None), "int": same(16)}
+BAD["format_or_none"] = {k: v for k, v in BAD["format"].items() if k != "None"}
+BAD["format_name"] = {"None": same(None), "int": same(16)}
 
 # Public callables the matrix leaves out, each with the reason.
 EXEMPT_MODULES = {
@@ -485,6 +525,7 @@ EXEMPT_MODULES = {
 }
 EXEMPT_CALLABLES = {
     "xent.data.main": "the command line: argparse reports bad arguments itself (exit code 2)",
+    "xent.precision.ExpThresholds": "a NamedTuple that exp_thresholds returns; nobody builds one",
 }
 
 

@@ -303,6 +303,11 @@ KIND_STATES = {
     ],
     "calibration": [{"temperature": t} for t in (0.5, 1.0, 1.24, 3.0)]
     + [{"temperature": 1.24, "fitted_temperature": 1.2366}],
+    "precision": [  # more states, and its rounding: tests/test_precision_explorer.py
+        {"logits": z, "dtype": t}
+        for z in ([12.0, 0.0, -2.0, -18.0], [89.0, 0.0, -104.0])
+        for t in ("float16", "bfloat16", "float32")
+    ],
 }
 
 

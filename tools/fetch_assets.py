@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Fetch the website's third-party assets at build time, so the built site loads nothing remote.
 
-Today that is MathJax 3, taken from the npm registry with ``npm pack mathjax@VERSION`` at an
-exact version and checked against its pinned sha512 integrity. The parts the site uses (the
-``tex-mml-chtml`` component, the TeX extensions it may autoload, the CHTML woff fonts, the menu
-and accessibility components with their speech rule maps) are unpacked into
-``_build/vendor/_static/mathjax/``. ``_config.yml`` lists ``_build/vendor`` in
-``html_extra_path`` (Sphinx copies it over ``_build/html``) and points ``mathjax_path`` at
-``mathjax/tex-mml-chtml.js`` (Sphinx reads that relative to ``_static/``).
+Today that is KaTeX, taken from the npm registry with ``npm pack katex@VERSION`` at an exact
+version and checked against its pinned sha512 integrity. The site typesets all math at build
+time (sphinxcontrib-katex with ``katex_prerender``, which runs ``katex.min.js`` in Node), so a
+page loads no TeX engine, only KaTeX's style sheet and the fonts it uses:
+
+- ``dist/katex.min.css`` and ``dist/fonts/`` go to ``_build/vendor/_static/katex/``;
+  ``_config.yml`` lists ``_build/vendor`` in ``html_extra_path`` (Sphinx copies it over
+  ``_build/html``) and points ``katex_css_path`` at ``katex/katex.min.css``;
+- ``dist/katex.min.js`` goes to ``_build/katex/`` (used by the build, never served);
+  ``tools/sphinx_offline.py`` points ``katex_js_path`` at it.
 
 ``_build/`` is git-ignored: nothing fetched here is committed. Running the script again is a
 no-op once the same version is in place (``_build/vendor.stamp`` records it).
@@ -28,26 +31,16 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-MATHJAX_VERSION = "3.2.2"
-MATHJAX_INTEGRITY = (  # `npm view mathjax@3.2.2 dist.integrity`
-    "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/"
-    "O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw=="
-)
-# Parts of the package's es5/ folder the site needs (a prefix match on the path inside es5/).
-MATHJAX_KEEP = (
-    "tex-mml-chtml.js",
-    "input/",
-    "output/chtml/",
-    "output/chtml.js",
-    "ui/",
-    "a11y/",
-    "sre/",
-    "adaptors/",
+KATEX_VERSION = "0.19.1"
+KATEX_INTEGRITY = (  # `npm view katex@0.19.1 dist.integrity`
+    "sha512-jG8uKntjSEcm2EpQOh0XturpPuuC9r3Sq5HLHdsFdWZT27E672SF19QEi+of0/"
+    "YeOy15lDgRhKvr5614uRrEfA=="
 )
 VENDOR = Path("_build") / "vendor"
-MATHJAX_DIR = VENDOR / "_static" / "mathjax"
+KATEX_DIR = VENDOR / "_static" / "katex"  # served: katex.min.css, fonts/, LICENSE
+KATEX_JS = Path("_build") / "katex" / "katex.min.js"  # build only: the prerenderer's KaTeX
 STAMP_FILE = Path("_build") / "vendor.stamp"
-STAMP = f"mathjax {MATHJAX_VERSION} {MATHJAX_INTEGRITY}\n"
+STAMP = f"katex {KATEX_VERSION} {KATEX_INTEGRITY}\n"
 
 
 def fail(message: str) -> None:
@@ -66,7 +59,7 @@ def npm_pack(spec: str, dest: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         fail(
-            "`npm` was not found on PATH. The site vendors MathJax from the npm registry at build "
+            "`npm` was not found on PATH. The site vendors KaTeX from the npm registry at build "
             "time; install Node.js and npm (Debian: `apt-get install nodejs npm`) and run again."
         )
     proc = subprocess.run(
@@ -83,8 +76,8 @@ def npm_pack(spec: str, dest: Path) -> Path:
     return tarballs[0]
 
 
-def unpack_mathjax(tarball: Path, target: Path) -> int:
-    """Extract the kept parts of package/es5/ (plus the LICENSE) into target; return a count."""
+def unpack_katex(tarball: Path, served: Path, js: Path) -> int:
+    """Extract the style sheet, fonts and LICENSE into `served` and katex.min.js to `js`."""
     count = 0
     with tarfile.open(tarball, "r:gz") as tar:
         for member in tar.getmembers():
@@ -92,16 +85,15 @@ def unpack_mathjax(tarball: Path, target: Path) -> int:
                 continue
             name = member.name
             if name == "package/LICENSE":
-                rel = "LICENSE"
-            elif name.startswith("package/es5/"):
-                rel = name[len("package/es5/") :]
-                if not rel.startswith(MATHJAX_KEEP):
-                    continue
+                out = served / "LICENSE"
+            elif name in ("package/dist/katex.min.css",) or name.startswith("package/dist/fonts/"):
+                out = served / name[len("package/dist/") :]
+            elif name == "package/dist/katex.min.js":
+                out = js
             else:
                 continue
-            if ".." in Path(rel).parts:
+            if ".." in Path(name).parts:
                 fail(f"unsafe path in tarball: {name}")
-            out = target / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             source = tar.extractfile(member)
             assert source is not None
@@ -110,30 +102,31 @@ def unpack_mathjax(tarball: Path, target: Path) -> int:
     return count
 
 
-def fetch_mathjax(root: Path, force: bool) -> None:
-    target = root / MATHJAX_DIR
+def fetch_katex(root: Path, force: bool) -> None:
+    served, js = root / KATEX_DIR, root / KATEX_JS
     stamp = root / STAMP_FILE  # outside the vendored tree, so it is not copied into the site
-    present = (target / "tex-mml-chtml.js").is_file()
+    present = (served / "katex.min.css").is_file() and js.is_file()
     if not force and present and stamp.is_file() and stamp.read_text() == STAMP:
-        print(f"fetch_assets: MathJax {MATHJAX_VERSION} already in {target.relative_to(root)}")
+        print(f"fetch_assets: KaTeX {KATEX_VERSION} already in {served.relative_to(root)}")
         return
     stamp.unlink(missing_ok=True)
+    # MathJax, which earlier versions of this script vendored, must not be copied into the site
+    shutil.rmtree(root / VENDOR / "_static" / "mathjax", ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
-        tarball = npm_pack(f"mathjax@{MATHJAX_VERSION}", Path(tmp))
+        tarball = npm_pack(f"katex@{KATEX_VERSION}", Path(tmp))
         got = integrity_of(tarball)
-        if got != MATHJAX_INTEGRITY:
-            fail(f"mathjax@{MATHJAX_VERSION} integrity mismatch: got {got}")
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
-        count = unpack_mathjax(tarball, target)
-    if not (target / "tex-mml-chtml.js").is_file():
-        fail("tex-mml-chtml.js missing after unpacking MathJax")
+        if got != KATEX_INTEGRITY:
+            fail(f"katex@{KATEX_VERSION} integrity mismatch: got {got}")
+        for old in (served, js.parent):
+            shutil.rmtree(old, ignore_errors=True)
+        count = unpack_katex(tarball, served, js)
+    if not (served / "katex.min.css").is_file() or not js.is_file():
+        fail("katex.min.css or katex.min.js missing after unpacking KaTeX")
     stamp.write_text(STAMP)
-    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in served.rglob("*") if p.is_file())
     print(
-        f"fetch_assets: MathJax {MATHJAX_VERSION}: {count} files, {size / 1e6:.1f} MB "
-        f"in {target.relative_to(root)}"
+        f"fetch_assets: KaTeX {KATEX_VERSION}: {count} files, {size / 1e6:.1f} MB "
+        f"in {served.relative_to(root)} (+ {js.relative_to(root)} for the build)"
     )
 
 
@@ -142,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--force", action="store_true", help="fetch again even if present")
     args = parser.parse_args(argv)
-    fetch_mathjax(args.root.resolve(), args.force)
+    fetch_katex(args.root.resolve(), args.force)
 
 
 if __name__ == "__main__":

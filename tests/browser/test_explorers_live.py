@@ -12,6 +12,9 @@
    moved on the page changes the Python widget's state and the page shows its ``results``.
 3. The worked example kind (tests/example_kind/) is added to a copy of the engine's files as a
    new file only, and mounted by the site's loader.
+4. The softmax explorer's one cell run in a real JupyterLab (started for the test): the widget
+   mounts with nothing loaded from another host, and a key press on a slider makes the kernel
+   compute the new numbers with xent.
 
 An element screenshot of each explorer goes to _build/screenshots/.
 """
@@ -29,6 +32,7 @@ import threading
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xent.web
 from browser_support import REPO, SITE, site_pages
@@ -46,6 +50,7 @@ CHAPTER_EXPLORERS = {
     "chapters/03-softmax-jacobian.html": "jacobian",
     "chapters/04-cross-entropy-gradient.html": "ce_gradient",
     "chapters/05-weighted-cross-entropy.html": "weighted_ce",
+    "chapters/09-numbers-and-scale.html": "precision",
     "chapters/07-sigmoid-multilabel.html": "multilabel",
     "chapters/08-calibration.html": "calibration",
 }
@@ -280,6 +285,7 @@ WIDGET_MOVES = {
     "jacobian": {"logits": [10.0, -10.0, 3.0]},
     "ce_gradient": {"logits": [-10.0, 10.0, 0.0, 5.5], "target": 3},
     "weighted_ce": {"weight": [0.0, 0.0, 0.0]},
+    "precision": {"logits": [89.0, 0.0, -104.0], "dtype": "bfloat16"},
 }
 
 
@@ -345,3 +351,92 @@ def test_new_kind_needs_only_new_files(served, screenshots):
     assert json.loads(page.evaluate("() => JSON.stringify(document.getElementById("
                                     "'xent-square').xent.model.get('x'))")) == -3  # fmt: skip
     assert log.problems() == []
+
+
+# ---- 4. the real thing: the widget in JupyterLab, numbers from xent in a kernel ----
+
+NOTEBOOK = {
+    "cells": [{"cell_type": "code", "execution_count": None, "id": "explorer", "metadata": {},
+               "outputs": [], "source": ["import xent.web\n", "xent.web.softmax_explorer()"]}],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                "name": "python3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}  # fmt: skip
+NUMBERS_JS = """() => Object.fromEntries(
+  [...document.querySelectorAll(".jp-OutputArea [data-name]")]
+    .map((n) => [n.dataset.name, Number(n.dataset.value)]))"""
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    """http://127.0.0.1:PORT/ of a JupyterLab serving tmp_path (token "t"), stopped afterwards."""
+    import os
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt")}  # fmt: skip
+    lab = subprocess.Popen(
+        [str(Path(sys.executable).with_name("jupyter")), "lab", "--no-browser", "--allow-root",
+         f"--port={port}", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=t",
+         f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(240):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield tmp_path, f"127.0.0.1:{port}"
+    finally:
+        lab.terminate()
+        lab.wait(30)
+
+
+def test_widget_in_jupyterlab_computes_with_xent(browser, jupyterlab, screenshots):
+    """Run the explorer's one cell in JupyterLab: the widget mounts (its front end comes from the
+    anywidget wheel, nothing from another host), and moving a slider with the keyboard makes the
+    kernel compute the new numbers with xent."""
+    directory, netloc = jupyterlab
+    (directory / "explorer.ipynb").write_text(json.dumps(NOTEBOOK), "utf-8")
+    guarded = _GuardedContext(browser, netloc)
+    try:
+        page = guarded.new_page()
+        page.goto(f"http://{netloc}/lab/tree/explorer.ipynb?token=t")
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status=idle]", timeout=120000)
+        run = "[data-command='notebook:run-cell-and-select-next']"
+        for _ in range(8):  # the first clicks can land before the notebook listens
+            page.click(".jp-Cell .jp-InputArea-prompt")
+            page.click(f"jp-button{run}, button{run}")
+            try:
+                page.wait_for_selector(".xent-explorer[data-mounted=true]", timeout=15000)
+                break
+            except Exception:  # noqa: BLE001 (playwright's TimeoutError): try again
+                continue
+        shown = page.evaluate(NUMBERS_JS)
+        p = xent.softmax(np.array([2.0, 1.0, 0.1, -1.0]))
+        np.testing.assert_allclose([shown[f"p{i}"] for i in range(4)], p, rtol=1e-12)
+        # by the keyboard: JupyterLab must leave the arrow keys to the focused slider
+        page.locator(".jp-OutputArea input[type=range]").first.focus()
+        page.keyboard.press("ArrowRight")
+        p = xent.softmax(np.array([2.1, 1.0, 0.1, -1.0]))
+        page.wait_for_function(
+            f"() => Math.abs(Number(document.querySelector('.jp-OutputArea [data-name=p0]')"
+            f".dataset.value) - {float(p[0])!r}) < 1e-12",
+            timeout=30000,
+        )
+        shown = page.evaluate(NUMBERS_JS)
+        np.testing.assert_allclose([shown[f"p{i}"] for i in range(4)], p, rtol=1e-12)
+        page.locator(".jp-OutputArea .xent-explorer").screenshot(
+            path=str(screenshots / "widget-jupyterlab.png")
+        )
+        assert guarded.log.offsite == [], "JupyterLab or the widget loaded from another host"
+    finally:
+        guarded.context.close()

@@ -1,10 +1,10 @@
 """Every page of the built site, in Chromium: clean, self-contained, math rendered, accessible.
 
 For each page: no console or page errors, no failed requests, no HTTP errors and no request to
-any host but the local test server; MathJax typeset every math element without TeX errors
-and no raw TeX is left in the visible text; every <img> has alt text; every input/select/
-textarea has a label; no ids are duplicated; no ipywidgets output (dead controls without a
-kernel) is on the page. A full-page screenshot of each goes to _build/screenshots/.
+any host but the local test server; every math element arrived typeset by KaTeX at build time
+(with its MathML) and no raw TeX is left in the visible text; every <img> has alt text; every
+input/select/textarea has a label; no ids are duplicated; no ipywidgets output (dead controls
+without a kernel) is on the page. A full-page screenshot of each goes to _build/screenshots/.
 Then every internal link of every page is followed once: it must answer 200, and a #fragment
 must name an element of the target page.
 """
@@ -22,7 +22,7 @@ from browser_support import NOT_BUILT, SITE, site_pages
 # When the site is not built, one placeholder case fails through the `site` fixture (no skips).
 PAGES = site_pages() or ["(site not built)"]
 
-# TeX left in visible text means MathJax did not run on it.
+# TeX left in visible text means the build did not typeset it.
 RAW_TEX = re.compile(
     r"\$\$|\\\(|\\\)|\\\[|\\\]|\\(frac|sum|log|exp|mathrm|operatorname|begin|end|left|right|partial|top|cdot|quad|text|mathbf|boldsymbol|delta|sigma)\b"
 )
@@ -31,7 +31,7 @@ VISIBLE_TEXT_JS = """() => {
   const main = document.querySelector("main") || document.body;
   const clone = main.cloneNode(true);
   clone.querySelectorAll(
-    "pre, code, script, style, textarea, mjx-container, .highlight, .cell_input"
+    "pre, code, script, style, textarea, .katex, .highlight, .cell_input"
   ).forEach((e) => e.remove());
   return clone.textContent;
 }"""
@@ -45,11 +45,11 @@ PAGE_FACTS_JS = """() => {
   return {
     math: document.querySelectorAll(".math").length,
     mathUnrendered: [...document.querySelectorAll(".math")]
-      .filter((e) => !e.querySelector("mjx-container"))
+      .filter((e) => !e.querySelector(".katex .katex-mathml math"))
       .map((e) => e.textContent.slice(0, 80)),
-    mjx: document.querySelectorAll("mjx-container").length,
-    texErrors: [...document.querySelectorAll("mjx-merror")].map((e) =>
-      (e.getAttribute("data-mjx-error") || e.textContent).slice(0, 120)),
+    katex: document.querySelectorAll(".katex").length,
+    texErrors: [...document.querySelectorAll(".katex-error, .xent-tex-error")].map((e) =>
+      (e.getAttribute("title") || e.textContent).slice(0, 120)),
     imagesWithoutAlt: [...document.images]
       .filter((i) => (i.getAttribute("alt") || "").trim() === "")
       .map((i) => i.getAttribute("src")),
@@ -67,18 +67,6 @@ PAGE_FACTS_JS = """() => {
   };
 }"""
 
-WAIT_FOR_MATHJAX_JS = """async () => {
-  if (!window.MathJax) return "no MathJax on this page";
-  const t0 = Date.now();
-  while (!(MathJax.startup && MathJax.startup.promise)) {
-    if (Date.now() - t0 > 10000) return "MathJax did not start";
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await MathJax.startup.promise;
-  return "typeset";
-}"""
-
-
 def test_site_is_built():
     if not (SITE / "index.html").is_file():
         pytest.fail(NOT_BUILT, pytrace=False)
@@ -88,8 +76,6 @@ def test_site_is_built():
 @pytest.mark.parametrize("path", PAGES)
 def test_page_is_clean_and_self_contained(path, site, open_page, screenshots):
     page, log = open_page(path)
-    status = page.evaluate(WAIT_FOR_MATHJAX_JS)
-    page.wait_for_load_state("networkidle")  # fonts MathJax asked for while typesetting
     facts = page.evaluate(PAGE_FACTS_JS)
     text = page.evaluate(VISIBLE_TEXT_JS)
     page.screenshot(path=str(screenshots / (path.replace("/", "__")[:-5] + ".png")), full_page=True)
@@ -97,11 +83,9 @@ def test_page_is_clean_and_self_contained(path, site, open_page, screenshots):
     assert log.problems() == [], path
     assert log.requests, "the page made no requests at all?"
     assert all(urlsplit(u).hostname in ("127.0.0.1", None) for u in log.requests)
-    if facts["math"]:
-        assert status == "typeset", f"{path}: {status}"
-        assert facts["mathUnrendered"] == [], f"{path}: math left to MathJax but not rendered"
-        assert facts["mjx"] >= facts["math"]
-    assert facts["texErrors"] == [], f"{path}: MathJax TeX errors"
+    assert facts["mathUnrendered"] == [], f"{path}: math not typeset at build time"
+    assert facts["katex"] >= facts["math"]
+    assert facts["texErrors"] == [], f"{path}: TeX that KaTeX could not typeset"
     leftovers = sorted({m.group(0) for m in RAW_TEX.finditer(text)})
     assert leftovers == [], f"{path}: raw TeX in the visible text: {leftovers}"
     assert facts["imagesWithoutAlt"] == [], f"{path}: images without alt text"
@@ -109,7 +93,7 @@ def test_page_is_clean_and_self_contained(path, site, open_page, screenshots):
     assert facts["unlabelled"] == [], f"{path}: form controls without a label"
     assert facts["duplicateIds"] == [], f"{path}: duplicated element ids"
     assert facts["widgetOutputs"] == 0, f"{path}: ipywidgets output (dead without a kernel)"
-    print(f"{path}: {len(log.requests)} requests, all local; {facts['mjx']} formulas typeset")
+    print(f"{path}: {len(log.requests)} requests, all local; {facts['katex']} formulas typeset")
 
 
 class _LinkParser(HTMLParser):

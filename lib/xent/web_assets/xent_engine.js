@@ -188,6 +188,8 @@ function control(model, def, uid) {
     input.addEventListener("input", () => write(parseFloat(input.value)));
   }
   input.dataset.control = `${def.key}${def.index ?? ""}`;
+  /* in JupyterLab, arrow keys on a focused control move it, not the notebook's cell selection */
+  input.setAttribute("data-lm-suppress-shortcuts", "true");
   const refresh = () => {
     const v = current();
     if (String(input.value) !== String(v)) input.value = String(v);
