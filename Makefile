@@ -10,11 +10,11 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 JB_FLAGS := --all -n -W --keep-going
 
-.PHONY: site test venv data assets book lint unit nbval browser clean
+.PHONY: site test venv data assets book lint unit bench-smoke nbval browser clean
 
 site: book
 
-test: lint unit nbval book browser
+test: lint unit bench-smoke nbval book browser
 
 # One virtual environment, rebuilt whenever the pinned requirements change.
 $(STAMP): requirements.txt pyproject.toml
@@ -43,6 +43,10 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/browser
+
+# The cross-entropy benchmark on small arrays: every contender must agree (no timing check).
+bench-smoke: $(STAMP)
+	$(PY) benchmarks/bench_cross_entropy.py --smoke
 
 nbval: $(STAMP) data
 	$(BIN)/pytest --nbval chapters --nbval-sanitize-with tests/nbval_sanitize.cfg

@@ -26,7 +26,9 @@ sys.path.insert(0, str(Path(__file__).parent / "example_kind"))
 from square import SquareExplorer, square_explorer  # noqa: E402
 
 EXACT = {"rtol": 1e-12, "atol": 1e-15}
-KINDS = ["ce_gradient", "entropy", "jacobian", "softmax", "weighted_ce"]
+KINDS = [
+    "calibration", "ce_gradient", "entropy", "jacobian", "multilabel", "softmax", "weighted_ce"
+]
 
 
 def decoded(value):

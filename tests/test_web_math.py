@@ -296,6 +296,13 @@ KIND_STATES = {
     "weighted_ce": [
         {"weight": w} for w in ([1.0] * 3, [0.2, 3.0, 5.0], [0.0, 1.0, 2.5], [0.0] * 3)
     ],
+    "multilabel": [
+        {"logits": z, "targets": t}
+        for z in ([2.0, 1.5, -1.0, -3.0], [8.0, -8.0, 0.0, 7.9], [-8.0] * 4)
+        for t in ([1, 1, 0, 0], [0, 1, 0, 1], [1, 1, 1, 1])
+    ],
+    "calibration": [{"temperature": t} for t in (0.5, 1.0, 1.24, 3.0)]
+    + [{"temperature": 1.24, "fitted_temperature": 1.2366}],
 }
 
 

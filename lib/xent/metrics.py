@@ -115,3 +115,104 @@ def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     out = np.zeros(num.shape, dtype=np.float64)
     np.divide(num, den, out=out, where=den > 0)
     return out
+
+
+# --------------------------------------------------------------------------- calibration
+# Chapter 8 (Calibration and temperature scaling). Kept together at the end of the module.
+
+from typing import NamedTuple  # noqa: E402
+
+from ._checks import as_float_array, check_integer_array, check_probabilities  # noqa: E402
+
+__all__ += ["ReliabilityCurve", "expected_calibration_error", "reliability_curve"]
+
+_MAX_BINS = 1_000_000  # more bins than that is a mistake (and a large allocation), not a plot
+
+
+class ReliabilityCurve(NamedTuple):
+    """Per-bin summary of top-label confidence (see :func:`reliability_curve`)."""
+
+    edges: np.ndarray  # (M+1,) bin edges 0, 1/M, ..., 1; bin m is (edges[m], edges[m+1]]
+    confidence: np.ndarray  # (M,) mean top probability in each bin (nan if the bin is empty)
+    accuracy: np.ndarray  # (M,) fraction of correct top-label predictions (nan if empty)
+    count: np.ndarray  # (M,) number of samples in each bin (int64)
+
+
+def _top_label(probs, labels, n_bins) -> tuple[np.ndarray, np.ndarray, int]:
+    """Validate; return each sample's top probability, whether its argmax is right, and M."""
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)):
+        raise TypeError(f"n_bins: expected a positive integer; got {n_bins!r}")
+    if not 1 <= n_bins <= _MAX_BINS:
+        raise ValueError(f"n_bins: expected an integer in [1, {_MAX_BINS}]; got {n_bins}")
+    p = as_float_array(probs, "probs")
+    if p.ndim != 2:
+        raise ValueError(f"probs: expected shape (N, C), one probability row per sample; "
+                         f"got shape {p.shape}")
+    if p.shape[0] == 0:
+        raise ValueError("probs: expected at least one sample; got 0 rows")
+    check_probabilities(p, "probs", axis=1)
+    y = check_integer_array(labels, "labels")
+    if y.shape != (p.shape[0],):
+        raise ValueError(f"labels: expected shape ({p.shape[0]},), one label per row of probs; "
+                         f"got shape {y.shape}")
+    if y.min() < 0 or y.max() >= p.shape[1]:
+        bad = int(np.flatnonzero((y < 0) | (y >= p.shape[1]))[0])
+        raise ValueError(f"labels: class indices must be in [0, {p.shape[1]}); "
+                         f"got {y[bad]} at position {bad}")
+    confidence = p.max(axis=1).astype(np.float64)
+    correct = p.argmax(axis=1) == y
+    return confidence, correct, int(n_bins)
+
+
+def reliability_curve(
+    probs: np.ndarray, labels: np.ndarray, n_bins: int = 15
+) -> ReliabilityCurve:
+    r"""Top-label reliability diagram data: per-bin confidence, accuracy and count.
+
+    Each sample :math:`i` has a top probability (its *confidence*)
+    :math:`\hat p_i = \max_c p_{ic}` and a prediction :math:`\hat y_i = \arg\max_c p_{ic}`.
+    With :math:`M` equal-width bins
+    :math:`B_m = \{i : \hat p_i \in ((m-1)/M,\, m/M]\}` (:math:`m = 1, \dots, M`, stored at
+    index :math:`m-1`; a confidence of exactly 0 goes into the first bin),
+
+    .. math::
+
+        \operatorname{conf}(B_m) = \frac{1}{\lvert B_m \rvert}\sum_{i \in B_m} \hat p_i,
+        \qquad
+        \operatorname{acc}(B_m) = \frac{1}{\lvert B_m \rvert}\sum_{i \in B_m} [\hat y_i = y_i].
+
+    A calibrated model has :math:`\operatorname{acc}(B_m) \approx \operatorname{conf}(B_m)` in
+    every bin. ``probs`` is (N, C), rows summing to 1 (e.g. ``xent.softmax(logits, axis=1)``);
+    ``labels`` (N,) integer classes. Returns a :class:`ReliabilityCurve` ``(edges, confidence,
+    accuracy, count)``; empty bins have nan confidence and accuracy and count 0.
+    See chapter 8 (Calibration and temperature scaling); Guo et al. (2017).
+    """
+    confidence, correct, m = _top_label(probs, labels, n_bins)
+    edges = np.arange(m + 1) / m  # each m/M correctly rounded
+    # bin m holds edges[m] < confidence <= edges[m+1]: searchsorted(side="left") gives m + 1
+    which = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, m - 1)
+    count = np.bincount(which, minlength=m)
+    conf_sum = np.bincount(which, weights=confidence, minlength=m)
+    correct_sum = np.bincount(which, weights=correct.astype(np.float64), minlength=m)
+    with np.errstate(invalid="ignore", divide="ignore"):  # empty bins: 0/0 = nan, on purpose
+        return ReliabilityCurve(edges, conf_sum / count, correct_sum / count, count)
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: int = 15) -> float:
+    r"""Top-label expected calibration error (ECE) with ``n_bins`` equal-width bins.
+
+    .. math::
+
+        \mathrm{ECE} = \sum_{m=1}^{M} \frac{\lvert B_m \rvert}{N}\,
+        \bigl\lvert \operatorname{acc}(B_m) - \operatorname{conf}(B_m) \bigr\rvert,
+
+    the bins :math:`B_m` being those of :func:`reliability_curve` (confidence in
+    :math:`((m-1)/M, m/M]`): the gap between accuracy and confidence, averaged over the samples.
+    0 for a perfectly calibrated model; at most 1. This is the definition of Guo et al. (2017),
+    with their :math:`M = 15` as the default. ``probs`` (N, C) rows summing to 1; ``labels``
+    (N,). See chapter 8 (Calibration and temperature scaling).
+    """
+    curve = reliability_curve(probs, labels, n_bins)
+    full = curve.count > 0
+    gaps = np.abs(curve.accuracy[full] - curve.confidence[full])
+    return float(np.sum(curve.count[full] / curve.count.sum() * gaps))

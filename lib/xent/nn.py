@@ -27,7 +27,7 @@ from ._checks import (
     check_integer,
     check_real,
 )
-from .losses import cross_entropy_and_grad
+from .fused import cross_entropy_and_grad
 
 __all__ = [
     "CrossEntropyLoss",

@@ -46,6 +46,8 @@ CHAPTER_EXPLORERS = {
     "chapters/03-softmax-jacobian.html": "jacobian",
     "chapters/04-cross-entropy-gradient.html": "ce_gradient",
     "chapters/05-weighted-cross-entropy.html": "weighted_ce",
+    "chapters/07-sigmoid-multilabel.html": "multilabel",
+    "chapters/08-calibration.html": "calibration",
 }
 
 # An explorer is an element <div class="xent-explorer ..." ... data-explorer="name">; the

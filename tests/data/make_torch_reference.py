@@ -10,6 +10,12 @@ against it on every run. Only rerun this script to add cases, with the reference
 Each case stores the inputs (float64 logits, target, keyword arguments) and torch's loss
 and gradient (``loss.backward(ones_like(loss))``, i.e. the gradient of the summed losses
 for reduction='none').
+
+The "regime" cases (issue 10) also store a ``dtype``: their logits are exact in it, ``loss``
+and ``grad`` are torch's at that dtype and ``loss64``/``grad64`` torch's float64 result on the
+same inputs, so tests/test_losses.py can check, without torch, that xent's error is never
+worse than torch's own: exp overflow and underflow, huge logits, -inf masks (also on the
+target), zero weights with smoothing ('mean' of nothing: nan), all targets ignored.
 """
 
 from __future__ import annotations
@@ -84,8 +90,72 @@ def make_cases() -> list[dict]:
     return cases
 
 
+def torch_result(logits, target, kwargs, dtype):
+    z = torch.tensor(logits, dtype=dtype, requires_grad=True)
+    kw = dict(kwargs)
+    if "weight" in kw:
+        kw["weight"] = torch.tensor(kw["weight"], dtype=dtype)
+    loss = F.cross_entropy(z, torch.tensor(target), **kw)
+    loss.backward(torch.ones_like(loss))
+    return loss.detach().double().numpy().tolist(), z.grad.double().numpy().tolist()
+
+
+def make_regime_cases() -> list[dict]:
+    rng = np.random.default_rng(2026)
+    cases = []
+    for dtype_name, dtype, big, low, gap in [
+        ("float32", np.float32, 84.0, -60.0, (-30.0, -100.0)),
+        ("float64", np.float64, 705.0, -650.0, (-590.0, -720.0)),
+    ]:
+        n, c = 16, 6
+        y = rng.integers(0, c, size=n)
+        regimes = {
+            "overflow": big + rng.normal(size=(n, c)),
+            "overflow_spread": big + 3 * rng.normal(size=(n, c)),
+            "underflow": low + 30 * rng.normal(size=(n, c)),
+            "huge": rng.uniform(-1e4, 1e4, size=(n, c)),
+            "masked": np.where(rng.random((n, c)) < 0.4, -np.inf, rng.normal(scale=3, size=(n, c))),
+        }
+        # one logit per row well above the others: the others' exp is subnormal, their p not
+        regimes["underflow_gap"] = gap[1] + 3 * rng.normal(size=(n, c))
+        regimes["underflow_gap"][np.arange(n), rng.integers(0, c, size=n)] = gap[0]
+        regimes["masked"][np.arange(n), y] = rng.normal(size=n)  # targets finite
+        regimes["masked"][0, :] = [-np.inf] * (c - 1) + [1.0]
+        regimes["masked_target"] = regimes["masked"].copy()
+        regimes["masked_target"][1, y[1]] = -np.inf
+        for regime, logits in regimes.items():
+            logits = logits.astype(dtype).astype(np.float64)
+            for kwargs in [
+                {"reduction": "mean", "label_smoothing": 0.0},
+                {"reduction": "sum", "label_smoothing": 0.0, "weight": [1e-7] * c},
+                {"reduction": "none", "label_smoothing": 0.2,
+                 "weight": np.round(rng.uniform(0.1, 2, c), 3).tolist()},
+            ]:  # fmt: skip
+                cases.append(regime_case(f"{regime}-{dtype_name}", logits, y, kwargs, dtype_name))
+        logits = rng.normal(scale=3, size=(n, c)).astype(dtype).astype(np.float64)
+        zero_w = {"reduction": "mean", "label_smoothing": 0.3, "weight": [0.0] + [1.0] * (c - 1)}
+        cases.append(regime_case(f"zero_weight_sum-{dtype_name}", logits, np.zeros(n, int),
+                                 zero_w, dtype_name))  # fmt: skip
+        ignored = {"reduction": "mean", "label_smoothing": 0.1}
+        cases.append(regime_case(f"all_ignored-{dtype_name}", logits, np.full(n, -100), ignored,
+                                 dtype_name))  # fmt: skip
+    return cases
+
+
+def regime_case(name, logits, target, kwargs, dtype_name) -> dict:
+    loss, grad = torch_result(logits, target, kwargs, getattr(torch, dtype_name))
+    loss64, grad64 = torch_result(logits, target, kwargs, torch.float64)
+    return {
+        "name": f"regime-{name}-{kwargs['reduction']}-ls{kwargs['label_smoothing']}"
+        f"-w{int('weight' in kwargs)}",
+        "dtype": dtype_name, "logits": logits.tolist(), "target": target.tolist(),
+        "target_is_index": True, "kwargs": kwargs, "loss": loss, "grad": grad,
+        "loss64": loss64, "grad64": grad64,
+    }  # fmt: skip
+
+
 def main() -> None:
-    cases = make_cases()
+    cases = make_cases() + make_regime_cases()
     meta = {"torch_version": torch.__version__, "numpy_version": np.__version__}
     OUT.write_text(json.dumps({"meta": meta, "cases": cases}, indent=None) + "\n")
     print(f"wrote {len(cases)} cases to {OUT}")
