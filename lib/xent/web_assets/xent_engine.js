@@ -14,7 +14,8 @@
  *     compute: (state, math) => ({ p: math.softmax(state.logits, state.temperature) }),
  *     view: (results, state, h) => [h.bars(...), h.readout([...])],   // DOM nodes
  *     announce: (results, state, h) => "p0 0.6439, ...",              // for screen readers
- *   };
+ *     setup: (root, model, h) => cleanup,   // optional: build once what the engine does not
+ *   };                                      // draw (a canvas, buttons); return a cleanup
  *
  * The same view runs in two places:
  * - In Jupyter, as an anywidget: `render({model, el})` (the default export below) gets the kind's
@@ -249,10 +250,13 @@ export function mount(root, spec, model) {
   buildControls();
   draw();
   root.xent = { model, spec }; /* for the browser tests and for debugging in the console */
+  /* optional: parts the engine does not draw (a canvas, buttons), built once with the model */
+  const teardown = spec.setup ? spec.setup(root, model, h) : null;
   root.dataset.mounted = "true";
   return () => {
     for (const [event, fn] of listeners) model.off(event, fn);
     if (timer !== null) clearTimeout(timer);
+    if (typeof teardown === "function") teardown();
   };
 }
 
