@@ -153,3 +153,25 @@ def test_bad_input_names_the_argument(kwargs, exc, name):
     x, W, target = args.pop("x"), args.pop("W"), args.pop("target")
     with raises_naming(exc, name):
         xent.linear_cross_entropy_and_grad(x, W, target, **args)
+
+
+# --------------------------------------------------------------------------- found by the matrix
+
+
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [  # each was NumPy's or Python's own error, or a silently returned number
+        (lambda: xent.linear_cross_entropy_and_grad(np.ones((2, 3)), np.ones((3, 4)),
+                                                    [[0], [1, 2]]),
+         ValueError, "target"),  # ragged: "inhomogeneous shape"
+        (lambda: default_chunk_size("1000"), TypeError, "num_classes"),
+        (lambda: default_chunk_size(None), TypeError, "num_classes"),
+        (lambda: default_chunk_size(-5), ValueError, "num_classes"),  # gave 33554432 rows
+        (lambda: default_chunk_size(1000, "float-ish"), TypeError, "dtype"),
+        (lambda: default_chunk_size(1000, int), TypeError, "dtype"),  # int64 logits?
+        (lambda: default_chunk_size(1000, object), TypeError, "dtype"),
+    ],
+)
+def test_more_bad_input_names_the_argument(call, exc, name):
+    with raises_naming(exc, name):
+        call()

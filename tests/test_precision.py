@@ -148,3 +148,59 @@ def test_emulated_softmax_float64_is_the_library_softmax():
 def test_bad_input_names_the_argument(call, exc, name):
     with raises_naming(exc, name):
         call()
+
+
+# --------------------------------------------------------------------------- found by the matrix
+
+
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [  # each was NumPy's, Python's or no error at all
+        (lambda: P.round_to([[1.0, 2.0], [3.0]], "float16"), ValueError, "x"),  # ragged
+        (lambda: P.bfloat16_from_float32([[1.0, 2.0], [3.0]]), ValueError, "x"),
+        (lambda: P.sum_in_format([[1.0], []], "float16"), ValueError, "values"),
+        (lambda: P.emulate_softmax([1.0, np.nan], "float16"), ValueError, "z"),  # all nan
+        (lambda: P.emulate_softmax([np.inf, 0.0], "float16"), ValueError, "z"),
+        (lambda: P.sum_in_format(np.zeros(P.MAX_SUM_TERMS + 1), "float16"), ValueError, "values"),
+        (lambda: P.FloatFormat("fp8", -1, 5), ValueError, "mantissa_bits"),
+        (lambda: P.FloatFormat("fp8", 60, 5), ValueError, "mantissa_bits"),  # wider than float64
+        (lambda: P.FloatFormat("fp8", 2.0, 5), TypeError, "mantissa_bits"),
+        (lambda: P.FloatFormat("fp8", 2, 1), ValueError, "exponent_bits"),  # emin > emax
+        (lambda: P.FloatFormat("fp8", 2, 2000), ValueError, "exponent_bits"),  # OverflowError
+        (lambda: P.FloatFormat(8, 2, 5), TypeError, "name"),
+        (lambda: P.get_format("float16", name=3), TypeError, "name"),
+    ],
+)
+def test_more_bad_input_names_the_argument(call, exc, name):
+    with raises_naming(exc, name):
+        call()
+
+
+def test_ulp_of_inf_and_nan_follows_math_ulp():
+    """frexp(inf) gives exponent 0, so ulp(inf) was the ulp of 0.5: silently wrong."""
+    for fmt in ("float16", "bfloat16", "float32", "float64"):
+        assert P.ulp(np.inf, fmt) == math.ulp(math.inf) == np.inf
+        assert P.ulp(-np.inf, fmt) == np.inf
+        assert np.isnan(P.ulp(np.nan, fmt))
+    assert P.ulp(1.0, "float64") == math.ulp(1.0)
+    assert P.ulp(1.0, "float16") == 2.0**-10
+
+
+def test_emulate_softmax_masked_logit():
+    """-inf is a masked logit, as in xent.softmax: probability 0, log-softmax -inf."""
+    out = P.emulate_softmax([0.0, -np.inf, 0.0], "float16")
+    np.testing.assert_array_equal(out["stable"], [0.5, 0.0, 0.5])
+    assert out["log_softmax"][1] == -np.inf
+
+
+@pytest.mark.parametrize("fmt", ["float16", "bfloat16", "float32", "float64"])
+def test_sum_in_format_scalar_rounding_equals_round_to(fmt):
+    """The running sum rounds each partial sum in plain Python (fast); on every regime of
+    awkward_values, and on -0.0, it must equal round_to bit for bit."""
+    from xent.precision import _round_scalar
+
+    x = awkward_values(7)
+    want = P.round_to(x, fmt)
+    got = np.array([_round_scalar(v, P.get_format(fmt)) for v in x.tolist()])
+    assert same_values(got, want)
+    assert math.copysign(1.0, P.sum_in_format([-0.0], fmt)) == 1.0  # 0.0 + -0.0 = 0.0

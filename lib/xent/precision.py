@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -45,6 +46,7 @@ __all__ = [
     "FLOAT32",
     "FLOAT64",
     "FORMATS",
+    "MAX_SUM_TERMS",
     "ExpThresholds",
     "FloatFormat",
     "bfloat16_from_float32",
@@ -69,12 +71,14 @@ class FloatFormat:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
             raise TypeError(f"name: expected a string; got {self.name!r}")
-        for arg, lo, hi in (("mantissa_bits", 1, 52), ("exponent_bits", 2, 11)):
-            v = getattr(self, arg)
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(f"{arg}: expected an integer in [{lo}, {hi}]; got {v!r}")
-            if not lo <= v <= hi:  # float64 is the widest format NumPy can round to
-                raise ValueError(f"{arg}: expected an integer in [{lo}, {hi}]; got {v}")
+        # emulated in float64, so no wider than float64; at least 2 significant bits (so ties
+        # to even mean something) and 2 exponent bits (so emin <= emax)
+        for field, value, low, high in (("mantissa_bits", self.mantissa_bits, 1, 52),
+                                        ("exponent_bits", self.exponent_bits, 2, 11)):
+            if isinstance(value, bool) or not isinstance(value, Integral):
+                raise TypeError(f"{field}: expected an integer; got {value!r}")
+            if not low <= value <= high:
+                raise ValueError(f"{field}: expected an integer in [{low}, {high}]; got {value}")
 
     @property
     def precision(self) -> int:
@@ -115,10 +119,15 @@ BFLOAT16 = FloatFormat("bfloat16", 7, 8)
 FLOAT32 = FloatFormat("float32", 23, 8)
 FLOAT64 = FloatFormat("float64", 52, 11)
 FORMATS = {f.name: f for f in (FLOAT16, BFLOAT16, FLOAT32, FLOAT64)}
+# sum_in_format adds in a Python loop (about a microsecond a term): a larger input is a mistake
+MAX_SUM_TERMS = 1_000_000
 
 
 def get_format(fmt: str | FloatFormat, name: str = "fmt") -> FloatFormat:
-    """A :class:`FloatFormat` from itself or its name ('float16', 'bfloat16', ...)."""
+    """A :class:`FloatFormat` from itself or its name ('float16', 'bfloat16', ...); ``name``
+    is the argument to name in the error."""
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected the argument's name, a string; got {name!r}")
     if isinstance(fmt, FloatFormat):
         return fmt
     if isinstance(fmt, str) and fmt in FORMATS:
@@ -177,12 +186,14 @@ def bfloat16_from_float32(x: ArrayLike) -> np.ndarray:
 
 def ulp(x: ArrayLike, fmt: str | FloatFormat) -> np.ndarray:
     """Spacing of ``fmt``'s grid at ``|x|``: ``2^(max(e, emin+1) - p)`` for
-    ``|x|`` in ``[2^(e-1), 2^e)`` (the distance to the next larger magnitude)."""
+    ``|x|`` in ``[2^(e-1), 2^e)`` (the distance to the next larger magnitude); as
+    ``math.ulp``, inf for +-inf and nan for nan."""
     fmt = get_format(fmt)
     x = _as_float64(x)
     _, e = np.frexp(x)
     e = np.where(x == 0, fmt.emin + 1, e)  # frexp(0) gives e = 0; 0 is on the subnormal grid
-    return np.ldexp(1.0, np.maximum(e, fmt.emin + 1) - fmt.precision)
+    u = np.ldexp(1.0, np.maximum(e, fmt.emin + 1) - fmt.precision)
+    return np.where(np.isfinite(x), u, np.abs(x))[()]  # frexp(inf) gives e = 0: no answer
 
 
 class ExpThresholds(NamedTuple):
@@ -222,11 +233,24 @@ def sum_in_format(
     """
     fmt = get_format(fmt)
     acc = fmt if accumulator is None else get_format(accumulator, "accumulator")
-    v = round_to(_as_float64(values, "values").ravel(), fmt)
+    v = _as_float64(values, "values").ravel()
+    if v.size > MAX_SUM_TERMS:
+        raise ValueError(f"values: at most {MAX_SUM_TERMS} values (added one at a time); "
+                         f"got {v.size}")
     total = 0.0
-    for term in v:
-        total = float(round_to(total + term, acc))
+    for term in round_to(v, fmt).tolist():
+        total = _round_scalar(total + term, acc)
     return total
+
+
+def _round_scalar(x: float, fmt: FloatFormat) -> float:
+    """:func:`round_to` of one Python float, in plain Python (a NumPy call per term of a
+    sum costs 30 times more). ``round`` of a float is ties-to-even, as ``numpy.rint``."""
+    if fmt.precision >= 53 or not math.isfinite(x) or x == 0:
+        return x
+    exponent = max(math.frexp(x)[1], fmt.emin + 1) - fmt.precision
+    r = abs(math.ldexp(round(math.ldexp(x, -exponent)), exponent))
+    return math.copysign(math.inf if r > fmt.max else r, x)  # -0.0 stays -0.0
 
 
 def emulate_softmax(
@@ -253,6 +277,13 @@ def emulate_softmax(
     z = _as_float64(z, "z")
     if z.ndim != 1 or z.size == 0:
         raise ValueError(f"z: expected a non-empty vector of logits; got shape {z.shape}")
+    if z.size > MAX_SUM_TERMS:
+        raise ValueError(f"z: at most {MAX_SUM_TERMS} logits (sums are added one term at a "
+                         f"time); got {z.size}")
+    bad = np.isnan(z) | (z == np.inf)  # -inf is a masked logit, as in xent.softmax
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"z: expected real logits (no nan or +inf); got {z[i]} at position {i}")
     z = round_to(z, fmt)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         e = round_to(np.exp(z), fmt)

@@ -2,10 +2,10 @@
 
 For every page of the built site, in Chromium:
 
-- at 1280 px, no display equation is wider than the column it sits in: the equation block's
-  content (its scrollWidth, and the rendered formula's own box) fits the block's clientWidth,
-  which is the width the article gives it (the text column, or a dropdown or admonition inside
-  it). A long formula must be broken over aligned lines in the chapter source instead;
+- at 1280 px, no display equation is wider than the column it sits in: the equation's content
+  (its scrollWidth and its rendered box) fits the clientWidth of its container (Sphinx's
+  div.math), which is the width the article gives it (the text column, or a dropdown or
+  admonition inside it). A long formula must be broken over aligned lines in the source instead;
 - at 390 px (a phone), an equation that is still too wide sits in a box that scrolls
   horizontally (overflow-x auto or scroll, itself or an ancestor inside the article) and that
   box fits on the screen, so the reader can swipe the formula instead of losing its end.
@@ -47,8 +47,15 @@ MEASURE_JS = """() => {
     || document.body;
   const blocks = [...root.querySelectorAll('mjx-container[display="true"], .katex-display')];
   return blocks.map((block) => {
+    // The column the equation gets: Sphinx's div.math around it (a flex box, in which KaTeX's
+    // block grows to its content), else the block's parent.
+    const column = block.closest("div.math") || block.parentElement;
     const formula = block.querySelector(":scope > mjx-math, .katex-html") || block;
-    const content = Math.max(block.scrollWidth, Math.ceil(formula.getBoundingClientRect().width));
+    const content = Math.max(
+      block.scrollWidth,
+      Math.ceil(block.getBoundingClientRect().width),
+      Math.ceil(formula.getBoundingClientRect().width),
+    );
     let scroller = null;
     for (let e = block; e && e !== root; e = e.parentElement) {
       const overflow = getComputedStyle(e).overflowX;
@@ -58,9 +65,9 @@ MEASURE_JS = """() => {
       .replace(/\\s+/g, " ").trim().slice(0, 70);
     return {
       label,
-      visible: block.getClientRects().length > 0 && block.clientWidth > 0,
+      visible: block.getClientRects().length > 0 && column.clientWidth > 0,
       content,
-      width: block.clientWidth,
+      width: column.clientWidth,
       scroller: scroller && {
         tag: scroller.tagName.toLowerCase(),
         right: scroller.getBoundingClientRect().right,
@@ -79,6 +86,9 @@ def _measure(page, viewport: dict[str, int]) -> list[dict]:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_display_equations_fit_the_column(path, site, open_page):
+    html = (site / path).read_text("utf-8")
+    if '<div class="math' not in html and "katex-display" not in html:
+        return  # no display math on this page (viewcode sources, search, ...): nothing to measure
     page, _ = open_page(path)
     page.evaluate(PREPARE_JS)
 
