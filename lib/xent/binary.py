@@ -196,8 +196,10 @@ def binary_cross_entropy_with_logits(
 
     .. math::
 
-        \ell = -w\,\bigl[\rho\, t \log \sigma(x) + (1-t) \log(1 - \sigma(x))\bigr]
-              = w\,\bigl[\rho\, t\, \operatorname{sp}(-x) + (1-t)\, \operatorname{sp}(x)\bigr],
+        \begin{aligned}
+        \ell &= -w\,\bigl[\rho\, t \log \sigma(x) + (1-t) \log(1 - \sigma(x))\bigr] \\
+             &= w\,\bigl[\rho\, t\, \operatorname{sp}(-x) + (1-t)\, \operatorname{sp}(x)\bigr],
+        \end{aligned}
 
     with the softplus :math:`\operatorname{sp}(x) = \log(1+e^{x})` evaluated stably, so logits
     of +-1e4 in float32 give exact losses without overflow.

@@ -23,7 +23,7 @@ class CeGradientExplorer(Explorer):
     ``{loss, p, p_y, grad}``."""
 
     kind = "ce_gradient"
-    title = "Cross-entropy gradient explorer: p \u2212 y"
+    title = "Cross-entropy gradient explorer: p \u2212 e_y"
     state = ("logits", "target", "ranges")
 
     logits = traitlets.Any(list(LOGITS)).tag(sync=True)

@@ -1,4 +1,4 @@
-"""Chapter 5's explorer: class weights on a fixed batch, loss sum_n w[y_n] l_n / sum_n w[y_n]."""
+"""Chapter 5's explorer: class weights on a fixed batch, loss sum_i w[y_i] l_i / sum_i w[y_i]."""
 
 from __future__ import annotations
 

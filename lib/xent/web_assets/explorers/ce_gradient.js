@@ -1,9 +1,9 @@
 /*
- * Chapter 4: the loss -log p_y and its gradient p - onehot(y) for one sample.
+ * Chapter 4: the loss -log p_y and its gradient p - e_y (e_y the one-hot row of y) for one sample.
  * Python side: xent/explorers/ce_gradient.py (the same results, computed with xent).
  */
 export default {
-  title: "Cross-entropy gradient explorer: p \u2212 y",
+  title: "Cross-entropy gradient explorer: p \u2212 e_y",
   state: ["logits", "target", "ranges"],
   controls: (s, h) => [
     ...s.logits.map((_, i) => ({
@@ -23,7 +23,7 @@ export default {
     h.readout([["loss \u2212log p_y", "loss", r.loss], ["p_y", "p_y", r.p_y]]),
     h.heading("p = softmax(z)"),
     h.bars(r.p.map((v, i) => ({ name: "p" + i, label: "p" + h.sub(i), value: v }))),
-    h.heading("gradient \u2202L/\u2202z = p \u2212 y (one-hot y)"),
+    h.heading("gradient \u2202L/\u2202z = p \u2212 e_y (e_y: the one-hot row of y)"),
     h.bars(r.grad.map((v, i) => ({ name: "grad" + i, label: "g" + h.sub(i), value: v })),
       { signed: true, tone: "grad" }),
   ],

@@ -18,7 +18,7 @@ export default {
     h.bars(r.p.map((v, i) => ({ name: "p" + i, label: "p" + h.sub(i), value: v }))),
     h.heading("J = diag(p) \u2212 p p\u1d40 (warm positive, cool negative)"),
     h.heatmap(r.J, {
-      name: "J", scale: 0.25, corner: "\u2202p\u1d62/\u2202z\u2c7c",
+      name: "J", scale: 0.25, corner: "\u2202p\u2c7c/\u2202z\u2096",
       rowLabels: r.p.map((_, i) => "p" + h.sub(i)), colLabels: r.p.map((_, j) => "z" + h.sub(j)),
     }),
   ],

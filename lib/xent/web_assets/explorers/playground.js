@@ -200,7 +200,7 @@ export default {
   state: ["classes", "points", "labels", "W", "b", "lr", "temperature", "smoothing", "weight",
           "steps", "history", "seed", "running", "ranges"],
   controls: (s, h) => [
-    { key: "classes", label: "classes K", options: [[3, "3"], [4, "4"], [5, "5"]] },
+    { key: "classes", label: "classes C", options: [[3, "3"], [4, "4"], [5, "5"]] },
     { key: "lr", label: "learning rate", min: s.ranges.lr[0], max: s.ranges.lr[1], step: s.ranges.lr[2] },
     { key: "temperature", label: "temperature T",
       min: s.ranges.T[0], max: s.ranges.T[1], step: s.ranges.T[2] },
@@ -238,7 +238,7 @@ export default {
     const pick = el("select", { id: uid + "-new-class", class: "pg-new-class" });
     const help = el("p", { class: "pg-help", id: uid + "-help" }, [
       "Click the plane to add a point of the chosen class (keyboard: focus the plane, move the " +
-      "cross with the arrow keys, press Enter). Arrows show \u2212\u2202L/\u2202x\u2099, the way " +
+      "cross with the arrow keys, press Enter). Arrows show \u2212\u2202L/\u2202x\u1d62, the way " +
       "each point would move to lower the loss (the longest drawn 28 px long).",
     ]);
     plane.setAttribute("aria-describedby", help.id);

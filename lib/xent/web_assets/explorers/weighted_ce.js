@@ -1,5 +1,5 @@
 /*
- * Chapter 5: class weights on a fixed batch; the loss sum_n w[y_n] l_n / sum_n w[y_n].
+ * Chapter 5: class weights on a fixed batch; the loss sum_i w[y_i] l_i / Omega, Omega = sum_i w[y_i].
  * Python side: xent/explorers/weighted_ce.py (the same results, computed with xent).
  */
 export default {
@@ -23,11 +23,11 @@ export default {
     const scale = Math.max(0, ...finite);
     return [
       h.readout([
-        ["weighted loss \u03a3 w_y\u2099 \u2113\u2099 / \u03a3 w_y\u2099", "loss", r.loss],
-        ["normaliser \u03a3 w_y\u2099", "normalizer", r.normalizer],
+        ["weighted loss \u03a3 w_y\u1d62 \u2113\u1d62 / \u03a9", "loss", r.loss],
+        ["normaliser \u03a9 = \u03a3 w_y\u1d62", "normalizer", r.normalizer],
         ["unweighted mean loss", "loss_unweighted", r.loss_unweighted],
       ]),
-      h.heading("per-sample gradient size \u2016\u2202L/\u2202z\u2099\u2016 (sample: true class)"),
+      h.heading("per-sample gradient size \u2016\u2202L/\u2202z\u1d62\u2016 (sample i: true class)"),
       h.bars(r.grad_norm.map((v, n) => ({
         name: "grad_norm" + n, label: `#${n}: class ${s.targets[n]}`, value: v,
       })), { scale: scale > 0 ? scale : 1, tone: "grad" }),
