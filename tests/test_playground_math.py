@@ -15,10 +15,13 @@ import math
 import shutil
 import subprocess
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
 import xent
+import xent.web
+from helpers import raises_naming
 
 TOL = 1e-9  # |js - xent| <= TOL * max(1, |xent|), the issue's bar
 
@@ -186,3 +189,45 @@ def test_no_usable_point_gives_nan_and_no_step():
     assert js["W"] == case["W"] and js["b"] == case["b"]
     loss = xent.cross_entropy(np.zeros((6, 3)), np.array(case["y"]), weight=np.zeros(3))
     assert math.isnan(float(loss))
+
+
+def test_the_page_holds_the_widgets_own_element():
+    """playground.md shows exactly what ``xent.web.playground_explorer()`` stores (no drift)."""
+    page = (Path(__file__).resolve().parents[1] / "playground.md").read_text(encoding="utf-8")
+    assert xent.web.playground_explorer()._repr_html_() in page
+
+
+def test_widget_trains_with_xent_like_the_browser():
+    """The Jupyter widget's own steps (kernel, xent) equal the browser's from the same start."""
+    case = CASES["cold temperature, all options"]
+    opts = case["options"]
+    w = xent.web.playground_explorer(
+        classes=5,
+        lr=opts["lr"],
+        temperature=opts["temperature"],
+        smoothing=opts["labelSmoothing"],
+        weight=opts["weight"],
+    )
+    w.W, w.b, w.points, w.labels = case["W"], case["b"], case["X"], case["y"]
+    w.train(case["steps"])
+    (js,) = run_js([case])
+    _close(w.W, js["W"], "widget W")
+    _close(w.b, js["b"], "widget b")
+    _close(w.history, js["losses"], "widget losses")
+    _close(w.results["loss"], js["last"]["loss"], "widget loss")
+    _close(w.results["grad_x"], js["last"]["gradX"], "widget grad_x")
+    w.train_request = 3  # what the view's Step/Play buttons send in Jupyter
+    assert w.steps == case["steps"] + 3 and w.train_request == 0
+
+
+def test_widget_rejects_bad_state():
+    w = xent.web.playground_explorer()
+    for arg, value, exc in [
+        ("classes", 6, ValueError),
+        ("lr", 0.0, ValueError),
+        ("temperature", "hot", TypeError),
+        ("labels", [0, 7], ValueError),
+        ("points", [[0.0, 1.0, 2.0]], ValueError),
+    ]:
+        with raises_naming(exc, arg):
+            setattr(w, arg, value)
