@@ -138,10 +138,21 @@ class PlaygroundExplorer(Explorer):
 
     def compute(self) -> dict[str, Any]:
         a = self._arrays()
-        if a["W"].shape[1] != len(a["b"]) or len(self.weight) != len(a["b"]):
-            raise ValueError("W, b and weight must have one entry per class")
-        loss, _, _, grad_x = loss_and_grads(**a, **self._options())
         n = len(a["labels"])
+        K = len(a["b"])
+        if (
+            a["W"].shape[1] != K
+            or len(self.weight) != K
+            or len(a["points"]) != n
+            or (n and a["labels"].max() >= K)
+        ):
+            # the state is changed one key at a time (the view sends W, b, points, ... in one
+            # message, applied trait by trait): a mixed state has nothing to show yet
+            return {
+                "loss": math.nan, "accuracy": math.nan, "grad_x": np.zeros((n, 2)),
+                "steps": int(self.steps), "points": n,
+            }  # fmt: skip
+        loss, _, _, grad_x = loss_and_grads(**a, **self._options())
         right = ((a["points"] @ a["W"] + a["b"]).argmax(axis=1) == a["labels"]).sum() if n else 0
         return {
             "loss": loss,
