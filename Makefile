@@ -45,9 +45,10 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests --ignore=tests/browser
 
-# The cross-entropy benchmark on small arrays: every contender must agree (no timing check).
+# The benchmarks on small arrays: every contender must agree (no timing check).
 bench-smoke: $(STAMP)
 	$(PY) benchmarks/bench_cross_entropy.py --smoke
+	$(PY) benchmarks/bench_linear_ce.py --smoke
 
 nbval: $(STAMP) data
 	$(BIN)/pytest --nbval chapters --nbval-sanitize-with tests/nbval_sanitize.cfg

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import importlib
 import inspect
+import io
 import pkgutil
 import signal
 import struct
@@ -34,7 +36,8 @@ import numpy as np
 import pytest
 import xent
 from helpers import raises_naming
-from xent import data, info, metrics, nn, optim
+from xent import calibration, data, info, linear_ce, metrics, nn, optim
+from xent import precision as prec
 
 TIMEOUT_S = 5  # a hang is a failure; normal cases take milliseconds
 PEAK_BYTES = 32 << 20  # 32 MiB of traced allocations per case at most
@@ -215,6 +218,93 @@ BAD["second_labels"] = {**BAD["labels"], "wrong-length": lambda good: np.concate
 BAD["second_matrix_labels"] = {**BAD["matrix_labels"], **BAD["second_labels"]}
 BAD["positive_or_none"] = {k: v for k, v in BAD["positive"].items() if k != "None"}
 BAD["count_or_none"] = {k: v for k, v in BAD["count"].items() if k != "None"}
+# binary cross-entropy: any shape; soft targets in [0, 1]; weights broadcast to the logits
+BAD["elementwise"] = {**ARRAY_TYPES, "nan": with_entry(NAN)}  # sigmoid: +-inf are fine
+BAD["binary_logits"] = {**ARRAY_TYPES, **NON_FINITE, "-inf": with_entry(-INF)}
+BAD["soft_targets"] = {
+    **ARRAY_TYPES,
+    **NON_FINITE,
+    "negative": with_entry(-0.1),
+    "above-1": with_entry(1.5),
+    "ints": lambda good: np.zeros(np.shape(good), dtype=np.int64),
+    "transposed": lambda good: np.array(good).T,
+    "broadcast": lambda good: np.array(good)[:1],  # torch requires the logits' shape exactly
+    "scalar": same(0.5),
+}
+BAD["broadcast_weights"] = {  # None is valid: no weights
+    **{k: v for k, v in ARRAY_TYPES.items() if k != "None"},
+    **NON_FINITE,
+    "negative": with_entry(-1.0),
+    "wrong-length": same(np.ones(2)),
+    "too-many-dims": same(np.ones((2, 4, 3))),
+    "40-D": same(np.ones((1,) * 40)),  # NumPy's broadcasting stops at 32 axes
+    "empty": same(np.zeros(0)),
+}
+# calibration: (N, C) rows of logits or probabilities, N >= 1, C >= 2
+ROWS_SHAPES = {
+    "1-D": lambda good: np.asarray(good, dtype=np.float64)[0],
+    "3-D": lambda good: np.asarray(good, dtype=np.float64)[None],
+    "scalar": same(1.0),
+    "no-rows": lambda good: np.zeros((0, np.shape(good)[1])),
+    "no-classes": lambda good: np.zeros((np.shape(good)[0], 0)),
+}
+BAD["logit_rows"] = {**ARRAY_TYPES, **NON_FINITE, **ROWS_SHAPES, "-inf": with_entry(-INF),
+                     "one-class": lambda good: np.ones((np.shape(good)[0], 1))}  # fmt: skip
+BAD["prob_rows"] = {
+    **ARRAY_TYPES,
+    **NON_FINITE,
+    **ROWS_SHAPES,
+    "negative": lambda good: np.vstack([[1.5, -0.5, 0.0], np.asarray(good)[1:]]),
+    "sum-0.9": lambda good: np.array(good, dtype=np.float64) * 0.9,
+}
+BAD["row_labels"] = {**BAD["class_indices"],
+                     "wrong-length": lambda good: np.concatenate([good, good]),
+                     "2-D": lambda good: np.array([good]), "scalar": same(0)}  # fmt: skip
+BAD["logits_file"] = {
+    "int": same(3), "None": same(None), "bytes": same(b"logits.npz"),
+    "directory": lambda good: tiny_dir(),
+    "digest-mismatch": lambda good: npz_file("changed.npz", GOOD_LOGITS, digest="0" * 64),
+    "empty-sidecar": lambda good: npz_file("nosum.npz", GOOD_LOGITS, digest=""),
+    "not-npz": lambda good: npz_file("text.npz", {}, raw=b"not a zip archive"),
+    "truncated": lambda good: npz_file("cut.npz", {}, raw=good.read_bytes()[:100]),
+    "pickled": lambda good: npz_file("pickle.npz", {"x": np.array([{}, 1], dtype=object)}),
+    "npy": lambda good: npz_file("one.npz", {}, raw=npy_bytes(Z)),
+    "bad-meta": lambda good: npz_file("meta.npz", {**GOOD_LOGITS, "meta": np.array(["{"])}),
+    "meta-list": lambda good: npz_file("meta.npz", {**GOOD_LOGITS, "meta": np.array(["[1]"])}),
+    "meta-float": lambda good: npz_file("meta.npz", {**GOOD_LOGITS, "meta": np.ones(1)}),
+    "meta-empty": lambda good: npz_file("meta.npz", {**GOOD_LOGITS, "meta": np.array([], "U1")}),
+}  # fmt: skip
+# linear_cross_entropy_and_grad: x (N, d), W (d, V), b (V,)
+BAD["hidden"] = {**ARRAY_TYPES, **NON_FINITE, "-inf": with_entry(-INF), "1-D": same(np.ones(2)),
+                 "3-D": same(np.ones((1, 4, 2))), "scalar": same(1.0)}  # fmt: skip
+BAD["weight_matrix"] = {
+    **BAD["hidden"],
+    "1-D": same(np.ones(3)),
+    "no-classes": same(np.ones((2, 0))),
+    "wrong-d": same(np.ones((3, 3))),
+}
+BAD["bias"] = {**{k: v for k, v in ARRAY_TYPES.items() if k != "None"}, **NON_FINITE,
+               "wrong-length": same(np.ones(2)), "2-D": same(np.ones((1, 3))),
+               "scalar": same(1.0)}  # fmt: skip
+BAD["row_targets"] = {**BAD["class_indices"], "wrong-length": same(np.array([0, 1])),
+                      "2-D": same(np.zeros((4, 1), dtype=int)),
+                      "probabilities": same(np.full((4, 3), 1 / 3))}  # fmt: skip
+# xent.precision
+BAD["format"] = {"float8": same("float8"), "FLOAT16": same("FLOAT16"), "None": same(None),
+                 "int": same(16), "dtype": same(np.float16), "list": same(["float16"])}  # fmt: skip
+BAD["format_or_none"] = {k: v for k, v in BAD["format"].items() if k != "None"}
+BAD["exact_values"] = dict(ARRAY_TYPES)  # nan and +-inf are values of every format
+BAD["float32_values"] = {**ARRAY_TYPES, "float64": lambda good: np.asarray(good, np.float64),
+                         "ints": lambda good: np.zeros(np.shape(good), dtype=np.int32)}  # fmt: skip
+BAD["sum_terms"] = {**ARRAY_TYPES, "too-many": same(np.zeros(prec.MAX_SUM_TERMS + 1))}
+BAD["logit_vector"] = {**ARRAY_TYPES, **NON_FINITE, "2-D": same(np.zeros((2, 2))),
+                       "empty": same(np.zeros(0)), "scalar": same(1.0),
+                       "too-many": same(np.zeros(prec.MAX_SUM_TERMS + 1))}  # fmt: skip
+BAD["text"] = {"int": same(8), "None": same(None), "bytes": same(b"fp8")}
+BAD["fraction_bits"] = {**BAD["count"], "53": same(53)}
+BAD["exponent_bits"] = {**BAD["index"], "1": same(1), "12": same(12), "2000": same(2000)}
+BAD["bins"] = {**BAD["count"], "huge": same(10**9), "numpy-float": same(np.float64(15))}
+BAD["tolerance"] = {k: v for k, v in BAD["positive"].items()} | {"1": same(1.0)}
 
 
 # ----------------------------------------------------------------------------- the table
@@ -301,6 +391,53 @@ def tiny_images_file() -> Path:
 
 IMAGES = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
 
+# binary cross-entropy on (N, C) = (4, 3): soft targets, weight per sample, pos_weight per label
+BINARY = {
+    "logits": ("binary_logits", Z),
+    "target": ("soft_targets", np.array([[0.0, 1.0, 0.3]] * 4)),
+    "weight": ("broadcast_weights", np.array([[1.0], [2.0], [0.5], [1.0]])),
+    "pos_weight": ("broadcast_weights", np.array([1.0, 3.0, 0.5])),
+    "reduction": ("reduction", "mean"),
+}
+BINARY_EXTRA = [("column-weight", "weight", np.ones((3, 1)), ValueError)]
+Y_CAL = np.array([2, 1, 0, 1])  # mostly right, so a finite temperature minimises the NLL
+PROBS = np.array([[0.1, 0.2, 0.7], [0.3, 0.4, 0.3], [0.8, 0.1, 0.1], [0.25, 0.25, 0.5]])
+
+
+# linear cross-entropy: N = 4 rows, d = 2 features, V = 3 classes
+X_LIN = np.array([[0.5, -1.0], [0.0, 2.0], [1.5, 0.5], [-1.0, -1.0]])
+W_LIN = np.array([[1.0, -0.5, 0.2], [0.3, 0.8, -1.0]])
+# precision: values of every kind a format meets (nan and +-inf included: they are values)
+AWKWARD = np.array([1.0, -0.0, 65504.0, 65520.0, 6e-8, 1e-300, np.inf, -np.inf, np.nan])
+
+
+def npz_file(name: str, arrays: dict[str, Any], *, raw: bytes | None = None,
+             digest: str | None = None) -> Path:
+    """A logits file in the tiny directory with its ``.sha256`` sidecar (right unless given)."""
+    path = tiny_dir() / name
+    if raw is None:
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        raw = buffer.getvalue()
+    path.write_bytes(raw)
+    digest = hashlib.sha256(raw).hexdigest() if digest is None else digest
+    path.with_name(name + ".sha256").write_text(f"{digest}  {name}\n")
+    return path
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+GOOD_LOGITS = {"val_logits": Z, "val_labels": Y_CAL, "meta": np.array(['{"seed": 0}'])}
+
+
+def logits_file() -> Path:
+    return npz_file("logits.npz", GOOD_LOGITS)
+
+
 def loss_rows() -> list[Row]:
     """The three loss functions wherever xent defines them: at the top level, in the readable
     reference ``xent.losses`` and in the fast kernel ``xent.fused`` (when it exists); all
@@ -366,6 +503,61 @@ TABLE: list[Row] = [
     ],  # fmt: skip
     Row("xent.metrics.accuracy", metrics.accuracy,
         {"y_true": ("labels", Y), "y_pred": ("second_labels", Y[::-1].copy())}),  # fmt: skip
+    # ---- xent.binary (chapter 7): top level and module
+    Row("xent.sigmoid", xent.sigmoid, {"z": ("elementwise", Z)}),
+    *[
+        Row(f"xent.{f.__name__}", f, BINARY, extra=BINARY_EXTRA)
+        for f in (xent.binary_cross_entropy_with_logits, xent.binary_cross_entropy_with_logits_grad,
+                  xent.binary_cross_entropy_with_logits_and_grad)
+    ],  # fmt: skip
+    # ---- xent.calibration and the calibration metrics (chapter 8)
+    Row("xent.fit_temperature", xent.fit_temperature,
+        {"logits": ("logit_rows", Z), "labels": ("row_labels", Y_CAL),
+         "rtol": ("tolerance", 1e-8)},
+        extra=[("no-minimiser", "logits", np.zeros((4, 3)), ValueError),
+               ("all-right", "logits", np.eye(3)[Y_CAL] * 5.0, ValueError)]),
+    Row("xent.calibration.temperature_nll", calibration.temperature_nll,
+        {"logits": ("logit_rows", Z), "labels": ("row_labels", Y_CAL),
+         "temperature": ("positive", 1.5)}),
+    Row("xent.calibration.load_logits", calibration.load_logits,
+        {"path": ("logits_file", Fresh(logits_file))},
+        extra=[("missing", "path", Path(__file__).parent / "no-such-logits.npz",
+                FileNotFoundError)]),
+    *[
+        Row(f"xent.metrics.{f.__name__}", f,
+            {"probs": ("prob_rows", PROBS), "labels": ("row_labels", Y_CAL),
+             "n_bins": ("bins", 15)})
+        for f in (metrics.expected_calibration_error, metrics.reliability_curve)
+    ],  # fmt: skip
+    # ---- xent.linear_ce (chapter 9)
+    Row("xent.linear_cross_entropy_and_grad", xent.linear_cross_entropy_and_grad,
+        {"x": ("hidden", X_LIN), "W": ("weight_matrix", W_LIN), "target": ("row_targets", Y),
+         "b": ("bias", np.array([0.1, -0.2, 0.3])), "ignore_index": ("integer", -100),
+         "reduction": ("reduction", "mean"), "label_smoothing": ("unit_closed", 0.1),
+         "chunk_size": ("count_or_none", 3)},
+        extra=[("logits-overflow", "x", np.full((4, 2), 1.5e308), ValueError),
+               ("x-wrong-d", "x", np.ones((4, 5)), ValueError)]),
+    Row("xent.linear_ce.default_chunk_size", linear_ce.default_chunk_size,
+        {"num_classes": ("count", 50_000), "dtype": ("float_dtype", np.float32)}),
+    # ---- xent.precision (chapter 9)
+    Row("xent.precision.FloatFormat", prec.FloatFormat,
+        {"name": ("text", "e5m2"), "mantissa_bits": ("fraction_bits", 2),
+         "exponent_bits": ("exponent_bits", 5)}),
+    Row("xent.precision.get_format", prec.get_format,
+        {"fmt": ("format", "bfloat16"), "name": ("text", "fmt")}),
+    Row("xent.precision.round_to", prec.round_to,
+        {"x": ("exact_values", AWKWARD), "fmt": ("format", "float16")}),
+    Row("xent.precision.ulp", prec.ulp,
+        {"x": ("exact_values", AWKWARD), "fmt": ("format", "float16")}),
+    Row("xent.precision.bfloat16_from_float32", prec.bfloat16_from_float32,
+        {"x": ("float32_values", AWKWARD.astype(np.float32))}),
+    Row("xent.precision.exp_thresholds", prec.exp_thresholds, {"fmt": ("format", "float32")}),
+    Row("xent.precision.sum_in_format", prec.sum_in_format,
+        {"values": ("sum_terms", AWKWARD), "fmt": ("format", "bfloat16"),
+         "accumulator": ("format_or_none", "float32")}),
+    Row("xent.precision.emulate_softmax", prec.emulate_softmax,
+        {"z": ("logit_vector", np.array([12.0, 0.0, -np.inf, -18.0])), "fmt": ("format", "float16"),
+         "accumulator": ("format_or_none", None)}),
     # ---- xent.optim
     Row("xent.optim.Optimizer", optim.Optimizer,
         {"params": ("params", Fresh(pairs)), "lr": ("nonnegative", 0.1),
@@ -485,6 +677,9 @@ EXEMPT_MODULES = {
 }
 EXEMPT_CALLABLES = {
     "xent.data.main": "the command line: argparse reports bad arguments itself (exit code 2)",
+    "xent.metrics.ReliabilityCurve": "a NamedTuple of results that reliability_curve returns "
+    "(its arguments are checked there)",
+    "xent.precision.ExpThresholds": "a NamedTuple of results that exp_thresholds returns",
 }
 
 

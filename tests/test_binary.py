@@ -336,3 +336,29 @@ def test_against_live_torch(rng):
             _check_case(case, *ours)
         np.testing.assert_allclose(xent.sigmoid(x), torch.sigmoid(torch.tensor(x)).numpy(),
                                    rtol=4 * np.finfo(dtype).eps, atol=np.finfo(dtype).tiny)
+
+
+# --------------------------------------------------------------------------- found by the matrix
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [BCE, xent.binary_cross_entropy_with_logits_grad,
+     xent.binary_cross_entropy_with_logits_and_grad],
+)
+def test_ragged_or_object_target_names_target(fn):
+    """A ragged nested list as target was NumPy's "inhomogeneous shape" error (issue 10)."""
+    logits = np.zeros((2, 3))
+    with raises_naming(ValueError, "target"):
+        fn(logits, [[0.0, 1.0, 0.5], [0.0, 1.0]])
+    with raises_naming(TypeError, "target"):
+        fn(logits, np.array([[0.5, None, 0.0]] * 2, dtype=object))
+
+
+@pytest.mark.parametrize("argument", ["weight", "pos_weight"])
+def test_weight_with_too_many_axes_names_the_argument(argument):
+    """A weight of 40 unit axes made NumPy raise RuntimeError ("up to 32 dimensions")."""
+    with raises_naming(ValueError, argument):
+        BCE(np.zeros((2, 3)), np.zeros((2, 3)), **{argument: np.ones((1,) * 40)})
+    with raises_naming(ValueError, argument):  # broadcasts, but to more axes than the logits
+        BCE(np.zeros((2, 3)), np.zeros((2, 3)), **{argument: np.ones((1, 1, 3))})

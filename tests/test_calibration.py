@@ -232,3 +232,85 @@ def test_shipped_fashion_mnist_logits():
     acc = np.mean(data["test_logits"].argmax(axis=1) == data["test_labels"])
     assert 0.88 < acc < 0.92
     assert LOGITS_FILE.stat().st_size < 950_000  # the book's budget for derived data
+
+
+# --------------------------------------------------------------------------- found by the matrix
+
+
+def _npy_bytes(array):
+    from io import BytesIO
+
+    buffer = BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _write_raw(tmp_path, raw):
+    path = tmp_path / "x.npz"
+    path.write_bytes(raw)
+    (tmp_path / "x.npz.sha256").write_text(f"{hashlib.sha256(raw).hexdigest()}  x.npz\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda tmp: _write_raw(tmp, b"not a zip archive"),  # NumPy: "pickled (object) data"
+        lambda tmp: _write_raw(tmp, _npy_bytes(np.zeros(3))),  # a .npy: no context manager
+        lambda tmp: _write(tmp, {"x": np.array([{}, 1], dtype=object)}),  # needs pickle
+        lambda tmp: _write(tmp, {"a": np.zeros(2), "meta": np.array("{")}),  # JSON error
+        lambda tmp: _write(tmp, {"a": np.zeros(2), "meta": np.array("[1, 2]")}),  # not a dict
+        lambda tmp: _write(tmp, {"a": np.zeros(2), "meta": np.array([], "U1")}),  # IndexError
+        lambda tmp: _write(tmp, {"a": np.zeros(2), "meta": np.ones(1)}),  # a number
+        lambda tmp: tmp,  # a directory: "not found" was wrong
+    ],
+    ids=["not-npz", "npy", "pickled", "meta-json", "meta-list", "meta-empty", "meta-float",
+         "directory"],
+)
+def test_load_logits_bad_file_names_path(tmp_path, make):
+    """A file whose digest matches but that is not an npz of numeric arrays with a JSON
+    object as ``meta`` raised NumPy's or json's own error, naming nothing (issue 10)."""
+    path = make(tmp_path)
+    with raises_naming(ValueError, "path") as info:
+        calibration.load_logits(path)
+    assert str(path) in str(info.value)
+
+
+def test_calibration_metrics_accept_float16_probabilities():
+    """A float16 softmax sums to 1 only to float16 precision (here 1.00006); it was checked
+    at float64's 1e-6 and rejected (issue 10's float16 defect, in the new metrics)."""
+    z = np.array([[0.5, -1.0, 2.0], [0.0, 0.3, 0.1], [3.0, 1.0, -2.0], [1.0, 2.0, 3.0]])
+    p16 = xent.softmax(z, axis=1).astype(np.float16)
+    assert np.abs(p16.astype(np.float64).sum(axis=1) - 1).max() > 1e-6  # the case at hand
+    labels = np.array([2, 1, 0, 1])
+    want = metrics.expected_calibration_error(p16.astype(np.float64) / p16.astype(
+        np.float64).sum(axis=1, keepdims=True), labels, n_bins=4)
+    assert metrics.expected_calibration_error(p16, labels, n_bins=4) == pytest.approx(
+        want, abs=1e-3)
+    curve = metrics.reliability_curve(p16, labels, n_bins=4)
+    assert curve.count.sum() == 4
+    with raises_naming(ValueError, "probs"):  # float16 tolerance, not anything goes
+        metrics.expected_calibration_error((p16 * np.float16(0.9)), labels)
+
+
+@pytest.mark.parametrize("scale", [1e-305, 1e-300, 1e-200, 1e-20, 1e20, 1e100, 1e300])
+def test_fit_temperature_any_scale_of_logits(rng, scale):
+    """T scales with the logits. Logits of 1e100 used to stop bisecting after 200 halvings
+    from beta = 1 and return T = 1.6e60 (silently wrong); logits of 1e-300 could not be
+    bracketed."""
+    z = rng.normal(scale=2, size=(50, 4))
+    y = np.where(rng.random(50) < 0.7, z.argmax(axis=1), rng.integers(0, 4, 50))
+    assert xent.fit_temperature(z * scale, y) == pytest.approx(
+        xent.fit_temperature(z, y) * scale, rel=1e-8)
+
+
+def test_temperature_nll_tiny_temperature():
+    """T = 1e-310 passed the "finite > 0" check, then 1/T = inf gave nan; a tiny T with a
+    finite 1/T gives the huge (finite or +inf) NLL, never nan."""
+    z, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 0])
+    with raises_naming(ValueError, "temperature"):
+        calibration.temperature_nll(z, y, 1e-310)
+    assert calibration.temperature_nll(z, y, 1e-300) == pytest.approx(0.5e300)
+    with np.errstate(all="raise"):
+        big = calibration.temperature_nll(np.array([[1e308, -1e308]]), np.array([1]), 1e-10)
+    assert big == np.inf

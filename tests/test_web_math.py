@@ -322,6 +322,11 @@ KIND_STATES = {
             ]
         ),
     ],
+    "precision": [  # more states, and its rounding: tests/test_precision_explorer.py
+        {"logits": z, "dtype": t}
+        for z in ([12.0, 0.0, -2.0, -18.0], [89.0, 0.0, -104.0])
+        for t in ("float16", "bfloat16", "float32")
+    ],
 }
 
 

@@ -24,6 +24,7 @@ from .binary import (
 )
 from .calibration import fit_temperature
 from .gradcheck import gradcheck, numerical_gradient
+from .linear_ce import linear_cross_entropy_and_grad
 from .losses import cross_entropy, cross_entropy_and_grad, cross_entropy_grad, one_hot
 from .softmax import log_softmax, logsumexp, softmax, softmax_backward, softmax_jacobian
 
@@ -39,6 +40,7 @@ __all__ = [
     "fused",
     "gradcheck",
     "info",
+    "linear_cross_entropy_and_grad",
     "log_softmax",
     "logsumexp",
     "metrics",
@@ -46,6 +48,7 @@ __all__ = [
     "numerical_gradient",
     "one_hot",
     "optim",
+    "precision",
     "sigmoid",
     "softmax",
     "softmax_backward",

@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import as_float_array, check_finite, check_nonnegative, position
+from ._checks import as_array, as_float_array, check_finite, check_nonnegative, position
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -73,11 +73,12 @@ def sigmoid(z: ArrayLike) -> np.ndarray:
 
 
 def _broadcastable(arr: np.ndarray, shape: tuple[int, ...], name: str, hint: str) -> None:
-    try:
-        np.broadcast_shapes(arr.shape, shape)
-        fits = np.broadcast_shapes(arr.shape, shape) == shape
-    except ValueError:
-        fits = False
+    fits = arr.ndim <= len(shape)  # more axes than the logits (NumPy fails above 32 of them)
+    if fits:
+        try:
+            fits = np.broadcast_shapes(arr.shape, shape) == shape
+        except ValueError:
+            fits = False
     if not fits:
         raise ValueError(f"{name}: expected a shape that broadcasts to the logits' shape {shape} "
                          f"({hint}); got {arr.shape}")
@@ -89,7 +90,7 @@ def _prepare(logits, target, weight, pos_weight, reduction):
     dtype = x.dtype
     if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
         raise ValueError(f"reduction: expected one of 'mean', 'sum', 'none'; got {reduction!r}")
-    t = np.asarray(target)
+    t = as_array(target, "target")  # a ragged nested list is a named error
     if not (t.dtype == np.float32 or t.dtype == np.float64 or t.dtype == np.float16):
         raise TypeError(f"target: expected float probabilities in [0, 1] (float32 or float64); "
                         f"got dtype {t.dtype} (convert 0/1 labels with .astype(float))")

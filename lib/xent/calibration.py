@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import zipfile
 from io import BytesIO
 from pathlib import Path
 
@@ -56,30 +58,57 @@ def _validated(logits: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.nda
     return z.astype(np.float64), y.astype(np.intp)
 
 
-def _nll_and_derivatives(z: np.ndarray, z_y: np.ndarray, beta: float):
-    """Mean NLL of softmax(beta z) and its first two derivatives with respect to beta."""
-    s = beta * z
-    m = s.max(axis=1, keepdims=True)
-    e = np.exp(s - m)
-    total = e.sum(axis=1, keepdims=True)
-    p = e / total
-    mean_z = np.sum(p * z, axis=1)
-    nll = np.mean(m[:, 0] + np.log(total[:, 0]) - beta * z_y)
-    d1 = np.mean(mean_z - z_y)
-    d2 = np.mean(np.sum(p * (z - mean_z[:, None]) ** 2, axis=1))
-    return float(nll), float(d1), float(d2)
+def _shifted(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row minus its maximum (entries <= 0, a 0 in every row), and the labels' entries.
+
+    softmax and the NLL only see these differences. A row spanning more than the float range
+    gives -inf, which is exact enough: that class's probability is 0 at any temperature.
+    """
+    with np.errstate(over="ignore"):
+        d = z - z.max(axis=1, keepdims=True)
+    return d, d[np.arange(len(y)), y]
+
+
+def _nll(d: np.ndarray, d_y: np.ndarray, beta: float) -> float:
+    """Mean NLL of softmax(beta d) for shifted logits d (see :func:`_shifted`), beta finite.
+
+    Each row's sum of exp(beta d) is in [1, C], so nothing overflows; beta d below the float
+    range is -inf, i.e. a probability of 0 and an NLL of +inf, the correctly rounded value.
+    """
+    with np.errstate(over="ignore"):
+        s = beta * d
+        s_y = beta * d_y
+    return float(np.mean(np.log(np.exp(s).sum(axis=1)) - s_y))
+
+
+def _slope_and_curvature(d: np.ndarray, d_y: np.ndarray, beta: float) -> tuple[float, float]:
+    """First and second derivative in beta of the mean NLL: mean E_p[d] - d_y and mean Var_p[d]."""
+    e = np.exp(beta * d)
+    p = e / e.sum(axis=1, keepdims=True)
+    mean_d = np.sum(p * d, axis=1)
+    slope = np.mean(mean_d - d_y)
+    curvature = np.mean(np.sum(p * (d - mean_d[:, None]) ** 2, axis=1))
+    return float(slope), float(curvature)
 
 
 def temperature_nll(logits: ArrayLike, labels: ArrayLike, temperature: float) -> float:
     r"""Mean NLL :math:`\frac1N\sum_i -\log \operatorname{softmax}(z_i/T)_{y_i}`, in float64.
 
-    ``logits`` (N, C), ``labels`` (N,) integer classes, ``temperature`` T > 0. The objective
-    that :func:`xent.fit_temperature` minimises. See chapter 8 (Calibration and temperature
-    scaling).
+    ``logits`` (N, C), ``labels`` (N,) integer classes, ``temperature`` T > 0 with 1/T finite.
+    The objective that :func:`xent.fit_temperature` minimises. Evaluated on each row minus its
+    maximum, so it never overflows to nan; a true NLL beyond the float range is +inf. See
+    chapter 8 (Calibration and temperature scaling).
     """
     t = check_positive_float(temperature, "temperature")
+    beta = 1.0 / t
+    if not np.isfinite(beta):
+        raise ValueError(f"temperature: expected T with a finite 1/T (T >= about 5.6e-309); "
+                         f"got {t!r}")
     z, y = _validated(logits, labels)
-    return _nll_and_derivatives(z, z[np.arange(len(y)), y], 1.0 / t)[0]
+    return _nll(*_shifted(z, y), beta)
+
+
+_MAX_EXPONENT = 1000  # bracket the optimal 1/T (of logits scaled to max |z| ~ 1) in 2**+-1000
 
 
 def fit_temperature(logits: ArrayLike, labels: ArrayLike, *, rtol: float = 1e-10) -> float:
@@ -94,37 +123,53 @@ def fit_temperature(logits: ArrayLike, labels: ArrayLike, *, rtol: float = 1e-10
     :math:`\frac1N\sum_i (\mathbb{E}_{p_i}[z_i] - z_{i y_i})` and second derivative
     :math:`\frac1N\sum_i \operatorname{Var}_{p_i}[z_i]`; the root of the derivative is found
     by Newton's method inside a bisection bracket, to a relative accuracy ``rtol`` in
-    :math:`\beta` (default 1e-10, far better than the 1e-4 anyone needs).
+    :math:`\beta` (default 1e-10, far better than the 1e-4 anyone needs). :math:`T^\star`
+    scales with the logits, so they are first scaled by a power of two (exactly) to a largest
+    magnitude near 1, and the result scaled back: logits of 1e-200 or 1e200 are fitted as
+    accurately as logits of 1.
 
     ``logits`` (N, C) with N >= 1 and C >= 2, finite; ``labels`` (N,) integer classes. Raises
     ValueError naming ``logits`` when no finite minimiser exists: when the labels' logits are
     on average no larger than their rows' means (the NLL then keeps falling as T grows), or
-    when every label's logit is the largest in its row (it keeps falling as T -> 0).
+    when every label's logit is the largest in its row (it keeps falling as T -> 0); also
+    when :math:`T^\star` lies outside the float range.
     Argmax predictions, hence accuracy, do not depend on T. See chapter 8 (Calibration and
     temperature scaling); Guo et al. (2017).
     """
     z, y = _validated(logits, labels)
     if not (isinstance(rtol, float) and 0 < rtol < 1e-3):
         raise ValueError(f"rtol: expected a float in (0, 1e-3); got {rtol!r}")
-    z_y = z[np.arange(len(y)), y]
+    k = int(np.frexp(np.max(np.abs(z)))[1])  # max |z| = m * 2**k with m in [0.5, 1)
+    d, d_y = _shifted(np.ldexp(z, -k), y)  # every entry in [-2, 0]
     # derivative at beta = 0 (uniform p): mean over rows of (mean_c z_c - z_y)
-    if np.mean(z.mean(axis=1) - z_y) >= 0:
+    if np.mean(d.mean(axis=1) - d_y) >= 0:
         raise ValueError("logits: the labels' logits are on average no larger than their rows' "
                          "means, so the NLL only decreases as T grows: no finite temperature "
                          "minimises it (are the logits and labels aligned?)")
     # derivative as beta -> infinity: mean over rows of (max_c z_c - z_y)
-    if np.mean(z.max(axis=1) - z_y) <= 0:
+    if np.mean(-d_y) <= 0:
         raise ValueError("logits: every label's logit is the largest in its row, so the NLL "
                          "keeps decreasing as T -> 0: no positive temperature minimises it")
-    lo, hi = 0.0, 1.0  # bracket in beta: derivative < 0 at lo, > 0 at hi
-    while _nll_and_derivatives(z, z_y, hi)[1] <= 0:
+
+    def slope(beta: float) -> float:
+        return _slope_and_curvature(d, d_y, beta)[0]
+
+    # bracket the root in beta: slope <= 0 at lo, > 0 at hi, hi = 2 lo (slope increases)
+    lo, hi = 0.5, 1.0
+    while slope(hi) <= 0:
         lo, hi = hi, 2.0 * hi
-        if hi > 1e300:  # unreachable for finite logits with the checks above
-            raise ValueError("logits: could not bracket the optimal temperature")
-    beta = 1.0
+        if hi > 2.0**_MAX_EXPONENT:
+            raise ValueError("logits: the labels' logits are nearly always the largest in their "
+                             "rows: the optimal temperature is too small to represent")
+    while slope(lo) > 0:
+        lo, hi = 0.5 * lo, lo
+        if lo < 2.0**-_MAX_EXPONENT:
+            raise ValueError("logits: the labels' logits are nearly no larger than their rows' "
+                             "means: the optimal temperature is too large to represent")
+    beta = hi
     for _ in range(200):
-        _, d1, d2 = _nll_and_derivatives(z, z_y, beta)
-        if d1 < 0:
+        d1, d2 = _slope_and_curvature(d, d_y, beta)
+        if d1 <= 0:
             lo = max(lo, beta)
         else:
             hi = min(hi, beta)
@@ -136,7 +181,14 @@ def fit_temperature(logits: ArrayLike, labels: ArrayLike, *, rtol: float = 1e-10
             beta = new
             break
         beta = new
-    return float(1.0 / beta)
+    try:
+        temperature = math.ldexp(1.0 / beta, k)
+    except OverflowError:
+        temperature = math.inf
+    if not 0 < temperature < math.inf:
+        raise ValueError(f"logits: the optimal temperature, 2**{k} / {beta!r}, is outside the "
+                         f"float range")
+    return temperature
 
 
 def load_logits(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -144,9 +196,10 @@ def load_logits(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
     The sidecar file holds ``<hex digest>  <file name>`` (the format of ``sha256sum``). Returns
     the arrays by name; a ``meta`` entry (a JSON string) is returned parsed, as a dict. Never
-    unpickles anything. Raises FileNotFoundError naming the missing file and ValueError
-    naming ``path`` when the digest does not match. The book's file,
-    ``chapters/data/fashion_mnist_logits.npz``, is written by
+    unpickles anything. Raises FileNotFoundError naming the missing file, and ValueError
+    naming ``path`` when the digest does not match, when the path is a directory, when the
+    file is not an ``.npz`` of numeric arrays, or when ``meta`` is not a JSON object. The
+    book's file, ``chapters/data/fashion_mnist_logits.npz``, is written by
     ``tools/make_fashion_mnist_logits.py``. See chapter 8 (Calibration and temperature scaling).
     """
     if not isinstance(path, (str, os.PathLike)):
@@ -154,6 +207,8 @@ def load_logits(path: str | os.PathLike) -> dict[str, np.ndarray]:
     file = Path(path)
     sidecar = file.with_name(file.name + ".sha256")
     for f in (file, sidecar):
+        if f.exists() and not f.is_file():
+            raise ValueError(f"path: {f} is not a regular file (a directory?)")
         if not f.is_file():
             raise FileNotFoundError(f"path: {f} not found (written by "
                                     f"tools/make_fashion_mnist_logits.py)")
@@ -165,9 +220,25 @@ def load_logits(path: str | os.PathLike) -> dict[str, np.ndarray]:
                          f"{expected or '(nothing)'}; the file is corrupt or was changed "
                          f"without updating its checksum")
     out: dict = {}
-    with np.load(BytesIO(blob), allow_pickle=False) as npz:
-        for name in npz.files:
-            out[name] = npz[name]
-    if "meta" in out:
-        out["meta"] = json.loads(str(out["meta"].reshape(-1)[0]))  # a one-element str array
+    try:  # the digest matched, but a file written by mistake must still fail with its name
+        loaded = np.load(BytesIO(blob), allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("a single .npy array, not an .npz archive")
+        with loaded as npz:
+            for name in npz.files:
+                out[name] = npz[name]
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"path: {file} is not an .npz archive of numeric arrays "
+                         f"({exc})") from None
+    if "meta" in out:  # a one-element str array holding a JSON object
+        meta = out["meta"]
+        try:
+            if meta.size != 1 or meta.dtype.kind != "U":
+                raise ValueError(f"expected one string, got {meta.dtype} of shape {meta.shape}")
+            out["meta"] = json.loads(str(meta.reshape(-1)[0]))
+            if not isinstance(out["meta"], dict):
+                raise ValueError(f"expected a JSON object, got {type(out['meta']).__name__}")
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            raise ValueError(f"path: the 'meta' entry of {file} is not a JSON object "
+                             f"({exc})") from None
     return out

@@ -122,7 +122,12 @@ def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 from typing import NamedTuple  # noqa: E402
 
-from ._checks import as_float_array, check_integer_array, check_probabilities  # noqa: E402
+from ._checks import (  # noqa: E402
+    as_float_array,
+    check_integer_array,
+    check_probabilities,
+    tolerance,
+)
 
 __all__ += ["ReliabilityCurve", "expected_calibration_error", "reliability_curve"]
 
@@ -144,13 +149,14 @@ def _top_label(probs, labels, n_bins) -> tuple[np.ndarray, np.ndarray, int]:
         raise TypeError(f"n_bins: expected a positive integer; got {n_bins!r}")
     if not 1 <= n_bins <= _MAX_BINS:
         raise ValueError(f"n_bins: expected an integer in [1, {_MAX_BINS}]; got {n_bins}")
-    p = as_float_array(probs, "probs")
+    raw = as_array(probs, "probs")
+    p = as_float_array(raw, "probs")  # float16 is computed in float64
     if p.ndim != 2:
         raise ValueError(f"probs: expected shape (N, C), one probability row per sample; "
                          f"got shape {p.shape}")
     if p.shape[0] == 0:
         raise ValueError("probs: expected at least one sample; got 0 rows")
-    check_probabilities(p, "probs", axis=1)
+    check_probabilities(p, "probs", axis=1, tol=tolerance(raw.dtype))  # the input's precision
     y = check_integer_array(labels, "labels")
     if y.shape != (p.shape[0],):
         raise ValueError(f"labels: expected shape ({p.shape[0]},), one label per row of probs; "

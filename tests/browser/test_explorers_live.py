@@ -50,6 +50,7 @@ CHAPTER_EXPLORERS = {
     "chapters/03-softmax-jacobian.html": "jacobian",
     "chapters/04-cross-entropy-gradient.html": "ce_gradient",
     "chapters/05-weighted-cross-entropy.html": "weighted_ce",
+    "chapters/09-numbers-and-scale.html": "precision",
     "chapters/07-sigmoid-multilabel.html": "multilabel",
     "chapters/08-calibration.html": "calibration",
 }
@@ -286,6 +287,7 @@ WIDGET_MOVES = {
     "jacobian": {"logits": [10.0, -10.0, 3.0]},
     "ce_gradient": {"logits": [-10.0, 10.0, 0.0, 5.5], "target": 3},
     "weighted_ce": {"weight": [0.0, 0.0, 0.0]},
+    "precision": {"logits": [89.0, 0.0, -104.0], "dtype": "bfloat16"},
 }
 
 

@@ -2,22 +2,27 @@
 
 For every page of the built site, in Chromium:
 
-- at 1280 px, no display equation is wider than the column it sits in: the equation block's
-  content (its scrollWidth, and the rendered formula's own box) fits the block's clientWidth,
-  which is the width the article gives it (the text column, or a dropdown or admonition inside
-  it). A long formula must be broken over aligned lines in the chapter source instead;
+- at 1280 px, no display equation is wider than the column it sits in: the equation's content
+  (its scrollWidth and its rendered box) fits the clientWidth of its container (Sphinx's
+  div.math), which is the width the article gives it (the text column, or a dropdown or
+  admonition inside it). A long formula must be broken over aligned lines in the source instead;
 - at 390 px (a phone), an equation that is still too wide sits in a box that scrolls
   horizontally (overflow-x auto or scroll, itself or an ancestor inside the article) and that
   box fits on the screen, so the reader can swipe the formula instead of losing its end.
 
 Works for MathJax (mjx-container[display="true"]) and for KaTeX (.katex-display), typeset in the
 browser or at build time. Closed dropdowns are opened first, so their equations are measured too.
+
+Two checks on the built HTML need no browser: every chapter links to the Notation page, and the
+References page lists every entry of references.bib (sphinxcontrib-bibtex lists only cited ones).
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from browser_support import site_pages
+from browser_support import REPO, site_pages
 
 # When the site is not built, one placeholder case fails through the `site` fixture (no skips).
 PAGES = site_pages() or ["(site not built)"]
@@ -40,8 +45,15 @@ MEASURE_JS = """() => {
     || document.body;
   const blocks = [...root.querySelectorAll('mjx-container[display="true"], .katex-display')];
   return blocks.map((block) => {
+    // The column the equation gets: Sphinx's div.math around it (a flex box, in which KaTeX's
+    // block grows to its content), else the block's parent.
+    const column = block.closest("div.math") || block.parentElement;
     const formula = block.querySelector(":scope > mjx-math, .katex-html") || block;
-    const content = Math.max(block.scrollWidth, Math.ceil(formula.getBoundingClientRect().width));
+    const content = Math.max(
+      block.scrollWidth,
+      Math.ceil(block.getBoundingClientRect().width),
+      Math.ceil(formula.getBoundingClientRect().width),
+    );
     let scroller = null;
     for (let e = block; e && e !== root; e = e.parentElement) {
       const overflow = getComputedStyle(e).overflowX;
@@ -51,9 +63,9 @@ MEASURE_JS = """() => {
       .replace(/\\s+/g, " ").trim().slice(0, 70);
     return {
       label,
-      visible: block.getClientRects().length > 0 && block.clientWidth > 0,
+      visible: block.getClientRects().length > 0 && column.clientWidth > 0,
       content,
-      width: block.clientWidth,
+      width: column.clientWidth,
       scroller: scroller && {
         tag: scroller.tagName.toLowerCase(),
         right: scroller.getBoundingClientRect().right,
@@ -72,6 +84,9 @@ def _measure(page, viewport: dict[str, int]) -> list[dict]:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_display_equations_fit_the_column(path, site, open_page):
+    html = (site / path).read_text("utf-8")
+    if '<div class="math' not in html and "katex-display" not in html:
+        return  # no display math on this page (viewcode sources, search, ...): nothing to measure
     page, _ = open_page(path)
     page.evaluate(PREPARE_JS)
 
@@ -95,3 +110,28 @@ def test_display_equations_fit_the_column(path, site, open_page):
             unscrollable.append(f"its scroll box <{box['tag']}> is off the screen: {eq['label']}")
     assert unscrollable == [], f"{path}: equations too wide for a 390 px phone that do not scroll"
     print(f"{path}: {len(desktop)} display equations, all within the column at 1280 px")
+
+
+def _article(html: str) -> str:
+    """The page's own text: the <article> element, without the navigation around it."""
+    start = html.find("<article")
+    return html[start : html.find("</article>", start)] if start >= 0 else ""
+
+
+def test_every_chapter_links_the_notation_page(site):
+    chapters = sorted((site / "chapters").glob("*.html"))
+    assert chapters, "no chapter pages in the built site"
+    missing = [
+        p.name for p in chapters if 'href="../notation.html' not in _article(p.read_text("utf-8"))
+    ]
+    assert missing == [], f"chapters whose text does not link the Notation page: {missing}"
+
+
+def test_every_reference_is_cited(site):
+    entries = re.findall(r"^@\w+\{\s*([^,\s]+)", (REPO / "references.bib").read_text("utf-8"), re.M)
+    listed = (site / "references.html").read_text("utf-8").count('role="doc-biblioentry"')
+    assert len(entries) >= 10
+    assert listed == len(entries), (
+        f"references.bib has {len(entries)} entries but the References page lists {listed}: "
+        "an entry that no page cites with {cite} is not listed"
+    )

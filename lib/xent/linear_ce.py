@@ -1,0 +1,236 @@
+"""Cross-entropy of a linear layer's output, without ever holding the N x V logits.
+
+See chapter 9 (Numbers and scale), section "A loss over a huge vocabulary without its logits".
+
+A language model's last layer maps N hidden states ``x`` (N, d) to logits ``Z = x W + b``
+over a vocabulary of V classes (``W`` of shape (d, V), as in :class:`xent.nn.Linear`). For
+N = 8192 tokens and V = 128,000 the logits alone take 4 GiB in float32, and their gradient
+another 4 GiB, although everything the training step needs from them is small: the loss and
+
+    dL/dx = G W^T   (N, d),     dL/dW = x^T G   (d, V),     dL/db = sum_i G_i   (V,)
+
+with ``G = dL/dZ`` the cross-entropy gradient of chapter 4. Every row of ``G`` depends only
+on the same row of ``Z``, so the rows can be taken a chunk at a time: for rows ``i0:i1``,
+compute ``Z_c = x_c W + b``, its loss and ``G_c``, then ``dx_c = G_c W^T`` and
+``dW += x_c^T G_c``, ``db += sum G_c``, and let ``Z_c`` and ``G_c`` go. Only one chunk of
+logits (and its gradient) exists at any time.
+
+The one global quantity is the 'mean' denominator ``Omega``, the number of non-ignored
+targets: it is known from the targets before any logit is computed, so every chunk is
+computed as a 'sum' and scaled by ``1 / Omega``.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._checks import (
+    as_array,
+    as_float_array,
+    check_class_indices,
+    check_finite,
+    check_integer_array,
+)
+
+__all__ = ["DEFAULT_CHUNK_BYTES", "default_chunk_size", "linear_cross_entropy_and_grad"]
+
+# Memory budget for one chunk of logits (and, as much again, its gradient). 32 MiB keeps
+# the whole computation at N=2048, d=256, V=65536 in float32 under 160 MiB including the
+# 64 MiB dW output (the materialised path needs 3 x 512 MiB), and the chunks are still big
+# enough for the matrix products to run at full speed (measured in benchmarks/README.md).
+DEFAULT_CHUNK_BYTES = 32 << 20
+# dW is accumulated in column blocks of this many bytes, so the product x_c^T G_c never
+# needs a second (d, V) array.
+_DW_BLOCK_BYTES = 8 << 20
+_REDUCTIONS = ("mean", "sum", "none")
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def default_chunk_size(num_classes: int, dtype: ArrayLike = np.float32) -> int:
+    """Rows per chunk: as many as fit ``DEFAULT_CHUNK_BYTES`` of logits (at least 1), for
+    ``num_classes`` classes in ``dtype`` (float32 or float64)."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, Integral):
+        raise TypeError(f"num_classes: expected a positive integer; got {num_classes!r}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes: expected a positive integer; got {num_classes}")
+    try:
+        itemsize = np.dtype(dtype).itemsize if np.dtype(dtype) in _FLOAT_DTYPES else None
+    except TypeError:
+        itemsize = None
+    if itemsize is None:
+        raise TypeError(f"dtype: expected float32 or float64; got {dtype!r}")
+    return max(1, DEFAULT_CHUNK_BYTES // (int(num_classes) * itemsize))
+
+
+def _check_args(x, W, target, b, ignore_index, reduction, label_smoothing, chunk_size):
+    """Validate everything before any product is computed; return the arrays to use."""
+    x = as_float_array(x, "x")
+    W = as_float_array(W, "W")
+    if x.ndim != 2:
+        raise ValueError(f"x: expected hidden states of shape (N, d); got shape {x.shape}")
+    if W.ndim != 2:
+        raise ValueError(f"W: expected a weight matrix of shape (d, V); got shape {W.shape}")
+    if W.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"W: expected shape (d, V) with d = {x.shape[1]} (x has shape {x.shape}); "
+            f"got shape {W.shape}"
+        )
+    if W.shape[1] == 0:
+        raise ValueError(f"W: expected at least one class (V >= 1); got shape {W.shape}")
+    num_rows, num_classes = x.shape[0], W.shape[1]
+    arrays = [x, W]
+    if b is not None:
+        b = as_float_array(b, "b")
+        if b.shape != (num_classes,):
+            raise ValueError(
+                f"b: expected one bias per class, shape ({num_classes},); got {b.shape}"
+            )
+        arrays.append(b)
+    dtype = np.result_type(*arrays)  # float32 only if every array is float32, as x @ W + b
+    x, W = x.astype(dtype, copy=False), W.astype(dtype, copy=False)
+    b = None if b is None else b.astype(dtype, copy=False)
+    for arr, name in ((x, "x"), (W, "W"), (b, "b")):
+        if arr is not None:
+            check_finite(arr, name)
+
+    tgt = as_array(target, "target")
+    if tgt.ndim == 2 and tgt.shape == (num_rows, num_classes) and tgt.dtype.kind == "f":
+        raise TypeError(
+            "target: expected class indices of shape (N,); class-probability targets are "
+            "not supported here (they would be the N x V array this function avoids)"
+        )
+    tgt = check_integer_array(tgt, "target")
+    if tgt.shape != (num_rows,):
+        raise ValueError(
+            f"target: expected class indices of shape ({num_rows},) (x has shape {x.shape}); "
+            f"got shape {tgt.shape}"
+        )
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, Integral):
+        raise TypeError(f"ignore_index: expected an integer; got {ignore_index!r}")
+    check_class_indices(tgt, num_classes, "target", int(ignore_index))
+
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction: expected one of 'mean', 'sum', 'none'; got {reduction!r}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, Real):
+        raise TypeError(f"label_smoothing: expected a float in [0, 1]; got {label_smoothing!r}")
+    if not 0.0 <= float(label_smoothing) <= 1.0:  # also rejects nan
+        raise ValueError(f"label_smoothing: expected a float in [0, 1]; got {label_smoothing!r}")
+
+    if chunk_size is None:
+        chunk_size = default_chunk_size(num_classes, dtype)
+    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, Integral):
+        raise TypeError(f"chunk_size: expected a positive integer or None; got {chunk_size!r}")
+    elif chunk_size <= 0:
+        raise ValueError(f"chunk_size: expected a positive integer or None; got {chunk_size}")
+    return x, W, tgt, b, int(chunk_size)
+
+
+def _accumulate_dW(dW: np.ndarray, x_c: np.ndarray, G_c: np.ndarray, first: bool) -> None:
+    """``dW += x_c^T G_c`` (or ``=`` for the first chunk) in column blocks, so the product
+    needs a temporary of at most ``_DW_BLOCK_BYTES`` instead of a second (d, V) array."""
+    if first:
+        np.matmul(x_c.T, G_c, out=dW)
+        return
+    d, num_classes = dW.shape
+    cols = max(1, _DW_BLOCK_BYTES // max(1, d * dW.itemsize))
+    for j in range(0, num_classes, cols):
+        dW[:, j : j + cols] += x_c.T @ G_c[:, j : j + cols]
+
+
+def linear_cross_entropy_and_grad(
+    x: ArrayLike,
+    W: ArrayLike,
+    target: ArrayLike,
+    *,
+    b: ArrayLike | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    chunk_size: int | None = None,
+) -> tuple[np.ndarray | np.floating, np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""Cross-entropy of the logits ``Z = x @ W + b`` and its gradients, in row chunks.
+
+    Returns ``(loss, dx, dW, db)``, equal (up to rounding) to the materialised path
+    ``loss, G = cross_entropy_and_grad(x @ W + b, target, ...)``, then
+    ``dx = G @ W.T``, ``dW = x.T @ G``, ``db = G.sum(axis=0)`` (``db`` is None when ``b`` is),
+    but no (N, V) array is ever allocated: rows are processed ``chunk_size`` at a time
+
+    .. math::
+
+        Z_c = x_c W + b, \qquad G_c = \partial L / \partial Z_c,
+
+    .. math::
+
+        dx_c = G_c W^\top, \qquad dW \mathrel{+}= x_c^\top G_c, \qquad
+        db \mathrel{+}= \textstyle\sum_i G_{c,i}.
+
+    x: (N, d) hidden states. W: (d, V), as in :class:`xent.nn.Linear`. b: (V,) or None.
+    target: (N,) class indices in ``[0, V)`` or ``ignore_index``. ``ignore_index``,
+    ``reduction`` ('mean' | 'sum' | 'none') and ``label_smoothing`` mean exactly what they
+    mean in :func:`xent.cross_entropy`; 'mean' divides by the number of non-ignored targets
+    (nan if there are none), and for 'none' the gradients are those of the summed losses.
+    Probability targets are not accepted (they would be an (N, V) array themselves).
+    chunk_size: rows per chunk; by default as many as fit 32 MiB of logits.
+
+    The result dtype is that of ``x @ W + b`` (float32 only if all of them are float32).
+    See chapter 9 (Numbers and scale) and, for the gradient, chapter 4.
+    """
+    from .fused import cross_entropy_and_grad as chunk_loss_and_grad  # loaded on first use
+
+    x, W, target, b, chunk_size = _check_args(
+        x, W, target, b, ignore_index, reduction, label_smoothing, chunk_size
+    )
+    num_rows, num_classes = x.shape[0], W.shape[1]
+    dtype = x.dtype
+    kept = int(np.count_nonzero(target != ignore_index))  # Omega, the 'mean' denominator
+    # 1/Omega scales each chunk's 'sum' gradient; with nothing kept every row's gradient is
+    # exactly 0 and stays 0 (as in the materialised path), only the loss is 0/0 = nan
+    grad_scale = dtype.type(1.0 / kept) if reduction == "mean" and kept else None
+    chunk_reduction = "none" if reduction == "none" else "sum"
+
+    dx = np.empty_like(x)
+    dW = np.zeros_like(W)
+    db = None if b is None else np.zeros(num_classes, dtype)
+    losses = np.empty(num_rows, dtype) if reduction == "none" else None
+    total = dtype.type(0)
+    for lo in range(0, num_rows, chunk_size):
+        hi = min(lo + chunk_size, num_rows)
+        x_c = x[lo:hi]
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            Z_c = x_c @ W
+            if b is not None:
+                Z_c += b
+        # x, W, b are finite, so a non-finite logit is an overflow of the product
+        if not (np.isfinite(Z_c.max()) and np.isfinite(Z_c.min())):
+            raise ValueError(
+                f"x: the logits x @ W + b overflow {dtype} in rows {lo}..{hi - 1}; "
+                f"scale x or W down (or compute in float64)"
+            )
+        loss_c, G_c = chunk_loss_and_grad(
+            Z_c, target[lo:hi], ignore_index=ignore_index, reduction=chunk_reduction,
+            label_smoothing=label_smoothing,
+        )  # fmt: skip
+        del Z_c  # the logits chunk goes before the products below allocate anything
+        if grad_scale is not None:
+            G_c *= grad_scale
+        if losses is not None:
+            losses[lo:hi] = loss_c
+        else:
+            total += loss_c
+        np.matmul(G_c, W.T, out=dx[lo:hi])
+        _accumulate_dW(dW, x_c, G_c, first=lo == 0)
+        if db is not None:
+            db += G_c.sum(axis=0)
+        del G_c
+
+    if reduction == "none":
+        loss = losses
+    elif reduction == "sum":
+        loss = total
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):  # nothing kept: nan, as torch
+            loss = (total / dtype.type(kept)).astype(dtype)[()]
+    return loss, dx, dW, db
