@@ -10,10 +10,7 @@ without it.
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
-import subprocess
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import pytest
 import xent
 import xent.web
 from helpers import raises_naming
+from test_web_math import _decode, _node  # one way to run the browser-side JS under Node
 
 TOL = 1e-9  # |js - xent| <= TOL * max(1, |xent|), the issue's bar
 
@@ -46,34 +44,10 @@ const enc = (k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) 
 
 
 def run_js(cases: list[dict]) -> list[dict]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail(
-            "Node.js is required for tests/test_playground_math.py (apt-get install nodejs)"
-        )
+    """Train in playground.js (with xent_math.js) under Node, one run per case."""
     assets = resources.files("xent").joinpath("web_assets")
     files = [str(assets / "xent_math.js"), str(assets / "explorers" / "playground.js")]
-    proc = subprocess.run(
-        [node, "-e", DRIVER, *files],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return _decode(json.loads(proc.stdout))
-
-
-def _decode(value):
-    """Non-finite numbers travel as the strings "NaN", "Infinity", "-Infinity"."""
-    if isinstance(value, str):
-        return float(value)
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _decode(v) for k, v in value.items()}
-    return value
+    return _decode(_node(DRIVER, files, cases))
 
 
 def xent_train(case: dict) -> dict:
