@@ -27,9 +27,8 @@ from square import SquareExplorer, square_explorer  # noqa: E402
 
 EXACT = {"rtol": 1e-12, "atol": 1e-15}
 KINDS = [
-    "calibration", "ce_gradient", "entropy", "jacobian", "multilabel", "precision",
-    "predictions", "softmax",
-    "weighted_ce",
+    "calibration", "ce_gradient", "entropy", "jacobian", "multilabel", "playground",
+    "precision", "predictions", "softmax", "weighted_ce",
 ]
 
 

@@ -10,15 +10,16 @@ without it.
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
-import subprocess
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
 import xent
+import xent.web
+from helpers import raises_naming
+from test_web_math import _decode, _node  # one way to run the browser-side JS under Node
 
 TOL = 1e-9  # |js - xent| <= TOL * max(1, |xent|), the issue's bar
 
@@ -43,34 +44,10 @@ const enc = (k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) 
 
 
 def run_js(cases: list[dict]) -> list[dict]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail(
-            "Node.js is required for tests/test_playground_math.py (apt-get install nodejs)"
-        )
+    """Train in playground.js (with xent_math.js) under Node, one run per case."""
     assets = resources.files("xent").joinpath("web_assets")
     files = [str(assets / "xent_math.js"), str(assets / "explorers" / "playground.js")]
-    proc = subprocess.run(
-        [node, "-e", DRIVER, *files],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return _decode(json.loads(proc.stdout))
-
-
-def _decode(value):
-    """Non-finite numbers travel as the strings "NaN", "Infinity", "-Infinity"."""
-    if isinstance(value, str):
-        return float(value)
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _decode(v) for k, v in value.items()}
-    return value
+    return _decode(_node(DRIVER, files, cases))
 
 
 def xent_train(case: dict) -> dict:
@@ -186,3 +163,45 @@ def test_no_usable_point_gives_nan_and_no_step():
     assert js["W"] == case["W"] and js["b"] == case["b"]
     loss = xent.cross_entropy(np.zeros((6, 3)), np.array(case["y"]), weight=np.zeros(3))
     assert math.isnan(float(loss))
+
+
+def test_the_page_holds_the_widgets_own_element():
+    """playground.md shows exactly what ``xent.web.playground_explorer()`` stores (no drift)."""
+    page = (Path(__file__).resolve().parents[1] / "playground.md").read_text(encoding="utf-8")
+    assert xent.web.playground_explorer()._repr_html_() in page
+
+
+def test_widget_trains_with_xent_like_the_browser():
+    """The Jupyter widget's own steps (kernel, xent) equal the browser's from the same start."""
+    case = CASES["cold temperature, all options"]
+    opts = case["options"]
+    w = xent.web.playground_explorer(
+        classes=5,
+        lr=opts["lr"],
+        temperature=opts["temperature"],
+        smoothing=opts["labelSmoothing"],
+        weight=opts["weight"],
+    )
+    w.W, w.b, w.points, w.labels = case["W"], case["b"], case["X"], case["y"]
+    w.train(case["steps"])
+    (js,) = run_js([case])
+    _close(w.W, js["W"], "widget W")
+    _close(w.b, js["b"], "widget b")
+    _close(w.history, js["losses"], "widget losses")
+    _close(w.results["loss"], js["last"]["loss"], "widget loss")
+    _close(w.results["grad_x"], js["last"]["gradX"], "widget grad_x")
+    w.train_request = 3  # what the view's Step/Play buttons send in Jupyter
+    assert w.steps == case["steps"] + 3 and w.train_request == 0
+
+
+def test_widget_rejects_bad_state():
+    w = xent.web.playground_explorer()
+    for arg, value, exc in [
+        ("classes", 6, ValueError),
+        ("lr", 0.0, ValueError),
+        ("temperature", "hot", TypeError),
+        ("labels", [0, 7], ValueError),
+        ("points", [[0.0, 1.0, 2.0]], ValueError),
+    ]:
+        with raises_naming(exc, arg):
+            setattr(w, arg, value)

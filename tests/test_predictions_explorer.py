@@ -7,15 +7,13 @@ same order and the same probabilities (to 1e-12); bad states raise errors naming
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from importlib import resources
 
 import numpy as np
 import pytest
 import xent.web
 from helpers import raises_naming
+from test_web_math import _node  # one way to run the browser-side JS under Node
 from xent.explorers.predictions import load_sample
 
 DRIVER = r"""
@@ -42,21 +40,10 @@ STATES = [
 
 
 def run_js(states: list[dict]) -> list[dict]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("Node.js is required for tests/test_predictions_explorer.py")
+    """predictions.js's summarize (with xent_math.js) under Node, one result per state."""
     assets = resources.files("xent").joinpath("web_assets")
     files = [str(assets / "xent_math.js"), str(assets / "explorers" / "predictions.js")]
-    proc = subprocess.run(
-        [node, "-e", DRIVER, *files],
-        input=json.dumps({"data": load_sample(), "states": states}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    return _node(DRIVER, files, {"data": load_sample(), "states": states})
 
 
 def test_widget_and_site_agree():

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from test_web_math import _node  # one way to run the browser-side JS under Node
 
 REPO = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((REPO / "chapters").glob("[0-9][0-9]-*.ipynb"))
@@ -45,20 +44,8 @@ process.stdout.write(JSON.stringify(out));
 
 def run_quiz_js(calls: list[tuple[str, object]]) -> list:
     """Evaluate [(function name, argument), ...] with quiz.js under Node."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("Node.js is required for tests/test_quiz_source.py (apt-get install nodejs)")
     path = resources.files("xent").joinpath("web_assets", "quiz.js")
-    proc = subprocess.run(
-        [node, "-e", DRIVER, str(path)],
-        input=json.dumps(calls),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    return _node(DRIVER, [str(path)], calls)
 
 
 @dataclass

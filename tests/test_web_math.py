@@ -303,6 +303,25 @@ KIND_STATES = {
     ],
     "calibration": [{"temperature": t} for t in (0.5, 1.0, 1.24, 3.0)]
     + [{"temperature": 1.24, "fitted_temperature": 1.2366}],
+    "playground": [
+        {},  # no points yet: nan
+        *(
+            {
+                "points": [[1.0, 2.0], [-1.0, 0.5], [0.0, -2.0], [2.5, 2.5]],
+                "labels": [0, 1, 2, 1],
+                "W": [[0.5, -0.2, 0.1], [0.3, 0.0, -0.4]],
+                "b": [0.1, 0.0, -0.1],
+                "temperature": t,
+                "smoothing": eps,
+                "weight": w,
+            }
+            for t, eps, w in [
+                (1.0, 0.0, [1.0, 1.0, 1.0]),
+                (0.25, 0.3, [1.0, 2.0, 0.5]),
+                (4.0, 0.1, [0.0, 0.0, 0.0]),
+            ]
+        ),
+    ],
     "precision": [  # more states, and its rounding: tests/test_precision_explorer.py
         {"logits": z, "dtype": t}
         for z in ([12.0, 0.0, -2.0, -18.0], [89.0, 0.0, -104.0])

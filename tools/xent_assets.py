@@ -2,9 +2,10 @@
 
 Loaded through ``sphinx: local_extensions`` in ``_config.yml``. It copies exactly the engine's
 files from the package (``lib/xent/web_assets/``: the loader, the engine, the browser-side math,
-the style sheet and every ``explorers/<kind>.js``) into ``_static/xent/`` of the built site, and
-adds to every HTML page one ``<script type="module">`` (the loader, ``xent_site.js``) and one
-style sheet. The loader mounts each ``<div class="xent-explorer" data-explorer=...>`` that a
+the style sheet and every ``explorers/<kind>.js``, the data files kinds fetch, the quizzes and
+the accessibility aids) into ``_static/xent/`` of the built site, and adds to every HTML page one
+``<script type="module">`` (the loader, ``xent_site.js``), the quiz and accessibility scripts and
+the style sheets. The loader mounts each ``<div class="xent-explorer" data-explorer=...>`` that a
 chapter's stored output holds (see :mod:`xent.web`). Editing an explorer's JavaScript therefore
 needs a rebuild of the site, never a re-execution of the chapters.
 """
@@ -20,13 +21,24 @@ from sphinx.application import Sphinx
 
 TARGET = "xent"  # under _static/
 TOP_FILES = ("xent_site.js", "xent_engine.js", "xent_math.js", "xent_explorers.css")
+# Beside the engine, on every page: the self-check quizzes and the accessibility aids (plain
+# deferred scripts), and the styles of the quizzes, the aids, the training playground and
+# chapter 6's predictions explorer.
+SCRIPTS = ("quiz.js", "a11y.js")
+STYLES = ("quiz.css", "a11y.css", "playground.css", "predictions.css")
 
 
 def asset_files() -> list[str]:
-    """The files the site needs, relative to web_assets/ (the kinds found by file name)."""
+    """The files the site needs, relative to web_assets/ (the kinds found by file name, and
+    the data files that kinds fetch, data/*.json and data/*.png)."""
     root = Path(str(resources.files("xent").joinpath("web_assets")))
     kinds = sorted(p.relative_to(root).as_posix() for p in (root / "explorers").glob("*.js"))
-    return [*TOP_FILES, *kinds]
+    data = sorted(
+        p.relative_to(root).as_posix()
+        for p in (root / "data").glob("*")
+        if p.suffix in (".json", ".png")
+    )
+    return [*TOP_FILES, *SCRIPTS, *STYLES, *kinds, *data]
 
 
 def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
@@ -45,5 +57,9 @@ def _copy_assets(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_js_file(f"{TARGET}/xent_site.js", type="module")
     app.add_css_file(f"{TARGET}/xent_explorers.css")
+    for name in SCRIPTS:
+        app.add_js_file(f"{TARGET}/{name}", defer="defer")
+    for name in STYLES:
+        app.add_css_file(f"{TARGET}/{name}")
     app.connect("build-finished", _copy_assets)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

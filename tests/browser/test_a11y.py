@@ -8,7 +8,9 @@ page's article (on the search page, which has none: its results box) with every 
 the WCAG 2.2 ``target-size`` rule. No serious or critical
 violation may remain. Beyond axe, in the same visit:
 
-- formulas are not Tab stops (no focusable element inside typeset math);
+- formulas are not Tab stops (no focusable element inside typeset math), except a display
+  formula wider than the column, which must take focus to be scrolled by keyboard (a11y.js
+  marks exactly those; their count is reported);
 - every self-check quiz mounts (kind recorded; see test_quiz.py for answering them);
 - every explorer (``.xent-explorer``, ``.playground``) is a named group with a polite live
   region, its sliders are at least 24 px tall, and the chapter opens with a "jump to the
@@ -28,12 +30,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from browser_support import REPO, site_pages
+from browser_support import REPO, SITE, site_pages
 
 sys.path.insert(0, str(REPO / "tools"))
 from fetch_axe import fetch_axe  # noqa: E402
 
-PAGES = site_pages() or ["(site not built)"]
+
+def _is_redirect(path: str) -> bool:
+    """Jupyter Book's index.html only redirects to the root page (no article of its own)."""
+    html = (SITE / path).read_text(encoding="utf-8", errors="replace")[:2000].lower()
+    return 'http-equiv="refresh"' in html
+
+
+PAGES = [p for p in site_pages() if not _is_redirect(p)] or ["(site not built)"]
 # The article of a page; the search page has none, so its results box stands in.
 ARTICLE = 'document.querySelector("main article") || document.querySelector(".bd-search-container")'
 
@@ -67,11 +76,15 @@ FACTS_JS = """() => {
   const article = __ARTICLE__;
   const focusable = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])';
   const stops = new Set();
+  // a display formula wider than the column must take focus to be scrolled by keyboard
+  // (a11y.js marks exactly those); any other focusable element in math is a needless Tab stop
+  const wide = (m) => m.hasAttribute("data-xent-wide") && m.scrollWidth > m.clientWidth + 1;
   article.querySelectorAll("mjx-container, .katex, .math, math").forEach((m) => {
-    if (m.matches(focusable)) stops.add(m);
+    if (m.matches(focusable) && !wide(m)) stops.add(m);
     m.querySelectorAll(focusable).forEach((f) => stops.add(f));
   });
   const mathTabStops = stops.size;
+  const wideFormulas = [...article.querySelectorAll("[data-xent-wide]")].filter(wide).length;
   const name = (e) => {
     const by = e.getAttribute("aria-labelledby");
     const text = by
@@ -87,6 +100,7 @@ FACTS_JS = """() => {
   return {
     quizzes: [...article.querySelectorAll(".xent-quiz")].map((q) => q.dataset.quizMounted || null),
     mathTabStops,
+    wideFormulas,
     explorers: explorers.map((e) => ({
       what: e.className + " " + (e.dataset.explorer || ""),
       group: e.getAttribute("role") === "group" || e.tagName === "FIELDSET",
@@ -190,11 +204,14 @@ _REPORT: dict[str, dict] = {}
 def report():
     yield _REPORT
     if _REPORT:
-        print("\npage | quizzes | explorers | serious+critical light/dark | math Tab stops")
+        print(
+            "\npage | quizzes | explorers | serious+critical light/dark | math Tab stops"
+            " | wide formulas"
+        )
         for path, r in sorted(_REPORT.items()):
             print(
                 f"{path} | {len(r['quizzes'])} | {r['explorers']} | "
-                f"{r.get('light', '?')}/{r.get('dark', '?')} | {r['math']}"
+                f"{r.get('light', '?')}/{r.get('dark', '?')} | {r['math']} | {r.get('wide', 0)}"
             )
 
 
@@ -217,6 +234,7 @@ def test_page_light(browser, base_url, axe_script, report, path):
         "explorers": len(facts["explorers"]),
         "light": len({s.split(":")[0] for s in severe}),
         "math": facts["mathTabStops"],
+        "wide": facts["wideFormulas"],
     }
     problems = list(severe)
     if facts["mathTabStops"]:

@@ -20,6 +20,10 @@ def _value(page, name: str) -> float:
     return float(page.get_attribute(f'{ROOT} [data-name="{name}"]', "data-value"))
 
 
+def _count(page, name: str) -> int:
+    return int(page.locator(f'{ROOT} [data-count="{name}"]').inner_text())
+
+
 def _open(open_page):
     page, log = open_page(PAGE)
     page.wait_for_selector(f"{ROOT}[data-mounted]")
@@ -33,43 +37,43 @@ def test_playground_trains_and_its_loss_falls(open_page):
     assert root.locator('[aria-live="polite"]').count() == 1
     start = _value(page, "loss")
     assert start == math.log(3) or abs(start - math.log(3)) < 1e-12  # zero weights: uniform
-    assert _value(page, "steps") == 0
+    assert _count(page, "steps") == 0
     play = root.locator("button", has_text="Play")
     play.click()
     page.wait_for_function(
-        f"() => Number(document.querySelector('{ROOT} [data-name=steps]').dataset.value) >= 20"
+        f"() => Number(document.querySelector('{ROOT} [data-count=steps]').textContent) >= 20"
     )
     root.locator("button", has_text="Pause").click()
     assert root.locator("button.pg-button").first.get_attribute("aria-pressed") == "false"
-    steps = _value(page, "steps")
+    steps = _count(page, "steps")
     page.wait_for_timeout(300)
-    assert _value(page, "steps") == steps  # paused
+    assert _count(page, "steps") == steps  # paused
     assert _value(page, "loss") < 0.5 * start
     assert _value(page, "accuracy") > 0.8
     curve = root.locator("canvas.pg-curve").get_attribute("aria-label")
     assert "Loss curve over the last" in curve
     root.locator("button", has_text="Step").click()
-    assert _value(page, "steps") == steps + 1
+    assert _count(page, "steps") == steps + 1
     assert not log.problems(), log.problems()
 
 
 def test_points_are_added_by_click_and_keyboard(open_page):
     page, _ = _open(open_page)
     root = page.locator(ROOT)
-    n = _value(page, "points")
+    n = _count(page, "points")
     root.locator("select.pg-new-class").select_option("2")
     root.locator("canvas.pg-plane").click(position={"x": 40, "y": 40})
-    assert _value(page, "points") == n + 1
+    assert _count(page, "points") == n + 1
     plane = root.locator("canvas.pg-plane")
     plane.focus()
     for key in ("ArrowRight", "ArrowRight", "ArrowUp", "Enter"):
         page.keyboard.press(key)
-    assert _value(page, "points") == n + 2
+    assert _count(page, "points") == n + 2
     assert "cross at (0.50, 0.25)" in plane.get_attribute("aria-label")
     labels = page.evaluate(f"() => document.querySelector('{ROOT}').xent.model.get('labels')")
     assert labels[-2:] == [2, 2]
     root.locator("button", has_text="Reset").click()
-    assert _value(page, "points") == n and _value(page, "steps") == 0
+    assert _count(page, "points") == n and _count(page, "steps") == 0
 
 
 def test_more_classes_and_the_controls(open_page):

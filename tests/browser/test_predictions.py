@@ -27,23 +27,23 @@ MOUNT_JS = """async (html) => {
 CARDS_JS = f"""() => [...document.querySelectorAll('{ROOT} figure.pred-card')].map((f) => ({{
   label: f.querySelector('.pred-image').getAttribute('aria-label'),
   wrong: f.classList.contains('pred-wrong'),
-  conf: Number(f.querySelector('[data-name^=conf]').dataset.value),
+  conf: Number(f.querySelector('[data-name^=shown_probs]').dataset.value),
 }}))"""
 
 
-def _value(page, name: str) -> float:
-    return float(page.get_attribute(f'{ROOT} [data-name="{name}"]', "data-value"))
+def _count(page, name: str) -> int:
+    return int(page.locator(f'{ROOT} [data-count="{name}"]').inner_text())
 
 
 def _ready(page) -> None:
-    page.wait_for_selector(f'{ROOT}[data-mounted] [data-name="count"]')
+    page.wait_for_selector(f'{ROOT}[data-mounted] [data-count="count"]')
 
 
 def _drive(page) -> None:
     _ready(page)
     root = page.locator(ROOT)
     assert root.get_attribute("role") == "group" and root.get_attribute("aria-label")
-    assert _value(page, "count") == 300
+    assert _count(page, "count") == 300
     names = xent.web.predictions_explorer().classes
     # the sprite is there and drawn
     sprite = page.evaluate(
@@ -52,12 +52,12 @@ def _drive(page) -> None:
     assert "fashion_mnist_predictions.png" in sprite or sprite.startswith('url("data:image/png')
     # press the cell (true Shirt, predicted T-shirt/top): exactly its images, no others
     cell = root.locator('[data-cell="6-0"]')
-    expected = int(float(cell.locator("[data-name]").get_attribute("data-value")))
+    expected = int(cell.locator("[data-count]").inner_text())
     assert expected >= 1
     cell.click()
     assert root.locator('[data-cell="6-0"]').get_attribute("aria-pressed") == "true"
     assert page.evaluate("() => document.activeElement.dataset.cell") == "6-0"
-    assert _value(page, "matches") == expected
+    assert _count(page, "matches") == expected
     cards = page.evaluate(CARDS_JS)
     assert len(cards) == min(expected, 24)
     for c in cards:
@@ -65,7 +65,7 @@ def _drive(page) -> None:
     assert root.locator("select[data-control=true_class]").input_value() == "6"
     # pressing it again clears the filter
     root.locator('[data-cell="6-0"]').click()
-    assert _value(page, "matches") == 300
+    assert _count(page, "matches") == 300
     # menus: one true class, mistakes only, least confident first
     root.locator("select[data-control=true_class]").select_option("4")
     root.locator("select[data-control=show]").select_option("mistakes")

@@ -46,9 +46,10 @@ class PredictionsExplorer(Explorer):
     predicted_class = traitlets.Any(-1).tag(sync=True)
     show = traitlets.Any("all").tag(sync=True)
     sort = traitlets.Any("confident").tag(sync=True)
-    source = traitlets.Unicode(SOURCE, read_only=True).tag(sync=True)
-    classes = traitlets.List(read_only=True).tag(sync=True)
-    columns = traitlets.Int(read_only=True).tag(sync=True)
+    # the shipped sample's facts (the website's view needs them); they cannot be changed
+    source = traitlets.Any(SOURCE).tag(sync=True)
+    classes = traitlets.Any([]).tag(sync=True)
+    columns = traitlets.Any(0).tag(sync=True)
     # the data itself: for the live widget only, never in the website's configuration
     sprite = traitlets.Unicode().tag(sync=True)
 
@@ -56,14 +57,28 @@ class PredictionsExplorer(Explorer):
         self._data = load_sample()
         png = (ASSETS / "data" / self._data["sprite"]["file"]).read_bytes()
         self._probs = softmax(np.asarray(self._data["logits"], dtype=np.float64))
+        kwargs.setdefault("classes", list(self._data["classes"]))
+        kwargs.setdefault("columns", int(self._data["columns"]))
         super().__init__(**kwargs)
-        self.set_trait("classes", list(self._data["classes"]))
-        self.set_trait("columns", int(self._data["columns"]))
         self.sprite = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
     @traitlets.validate("true_class", "predicted_class")
     def _check_class(self, proposal: dict[str, Any]) -> int:
         return check_int(proposal["value"], proposal["trait"].name, -1, 10)
+
+    @traitlets.validate("source", "classes", "columns")
+    def _check_fixed(self, proposal: dict[str, Any]) -> Any:
+        name, value = proposal["trait"].name, proposal["value"]
+        fixed = {
+            "source": SOURCE,
+            "classes": self._data["classes"],
+            "columns": self._data["columns"],
+        }
+        if value != fixed[name]:
+            raise ValueError(
+                f"{name} is fixed by the shipped sample ({fixed[name]!r}), got {value!r}"
+            )
+        return value
 
     @traitlets.validate("show")
     def _check_show(self, proposal: dict[str, Any]) -> str:

@@ -5,6 +5,10 @@
  *   gets a skip link right under its title, so keyboard and screen-reader users reach the
  *   interactive part without tabbing through the whole chapter. The link targets the first
  *   explorer (given the id `explorer` when it has none) and moves focus there.
+ * - Wide display formulas: a formula wider than the column scrolls sideways; a keyboard user
+ *   can only scroll it if it can take focus, so exactly the formulas that overflow (checked
+ *   again when the window is resized) become Tab stops, named "wide formula". Every other
+ *   formula stays out of the Tab order, as the theme does for wide code blocks.
  */
 (function () {
   "use strict";
@@ -36,7 +40,35 @@
     }
   }
 
-  function run() { addJumpLink(document); }
+  function markWideFormulas(doc) {
+    doc.querySelectorAll(".bd-article div.math").forEach(function (m) {
+      var wide = m.scrollWidth > m.clientWidth + 1;
+      if (wide && !m.hasAttribute("data-xent-wide")) {
+        m.setAttribute("data-xent-wide", "");
+        m.setAttribute("tabindex", "0");
+        m.setAttribute("role", "group");
+        m.setAttribute("aria-label", "wide formula: scroll sideways with the arrow keys");
+      } else if (!wide && m.hasAttribute("data-xent-wide")) {
+        ["data-xent-wide", "tabindex", "role", "aria-label"].forEach(function (a) {
+          m.removeAttribute(a);
+        });
+      }
+    });
+  }
+
+  function run() {
+    addJumpLink(document);
+    markWideFormulas(document);
+    var again = function () { markWideFormulas(document); };
+    /* widths settle once the fonts and styles are in */
+    window.addEventListener("load", again);
+    if (document.fonts && document.fonts.ready) document.fonts.ready.then(again);
+    var timer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { markWideFormulas(document); }, 200);
+    });
+  }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", run);
   } else {

@@ -15,7 +15,8 @@
  *     view: (results, state, h) => [h.bars(...), h.readout([...])],   // DOM nodes
  *     announce: (results, state, h) => "p0 0.6439, ...",              // for screen readers
  *     setup: (root, model, h) => cleanup,   // optional: build once what the engine does not
- *   };                                      // draw (a canvas, buttons); return a cleanup
+ *   };                                      // draw (a canvas, buttons); return a cleanup, or
+ *                                           // a promise: "mounted" once it resolves
  *
  * The same view runs in two places:
  * - In Jupyter, as an anywidget: `render({model, el})` (the default export below) gets the kind's
@@ -252,13 +253,16 @@ export function mount(root, spec, model) {
   buildControls();
   draw();
   root.xent = { model, spec }; /* for the browser tests and for debugging in the console */
-  /* optional: parts the engine does not draw (a canvas, buttons), built once with the model */
-  const teardown = spec.setup ? spec.setup(root, model, h) : null;
-  root.dataset.mounted = "true";
+  /* optional: parts the engine does not draw (a canvas, buttons), built once with the model;
+     setup returns a cleanup function, or a promise (data still loading: mounted when it ends) */
+  const extra = spec.setup ? spec.setup(root, model, h) : null;
+  const done = () => { root.dataset.mounted = "true"; };
+  if (extra && typeof extra.then === "function") extra.then(done);
+  else done();
   return () => {
     for (const [event, fn] of listeners) model.off(event, fn);
     if (timer !== null) clearTimeout(timer);
-    if (typeof teardown === "function") teardown();
+    if (typeof extra === "function") extra();
   };
 }
 

@@ -21,7 +21,9 @@
  * named group, the sliders (learning rate, temperature, smoothing, class weights, K), the
  * readouts and the polite live region; `setup` adds what the engine does not draw: the plane
  * (decision regions, points, per-point gradient arrows; click or keyboard to add points), the
- * loss curve and the play/pause/step/reset buttons. Website only (no Python widget).
+ * loss curve and the play/pause/step/reset buttons. On the website the browser trains (with
+ * xent_math.js, which the loader hands to compute); in Jupyter the buttons ask the kernel,
+ * whose widget (xent/explorers/playground.py) steps with xent.
  */
 
 /* ---------------- the math ---------------- */
@@ -164,6 +166,14 @@ function fresh(K, seed) {
   };
 }
 
+/* Probabilities for shading the regions where xent_math.js is not at hand (Jupyter). */
+function shade(z) {
+  const m = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - m));
+  const total = e.reduce((a, v) => a + v, 0);
+  return e.map((v) => v / total);
+}
+
 function setAll(model, values) {
   for (const [k, v] of Object.entries(values)) model.set(k, v);
   model.save_changes();
@@ -218,7 +228,12 @@ export default {
     return { loss: r.loss, accuracy: n ? r.correct / n : NaN, grad_x: r.gradX, steps: s.steps, points: n };
   },
   view: (r, s, h) => [
-    h.readout([["steps taken", "steps", r.steps], ["points", "points", r.points]], 0),
+    h.el("dl", { class: "xent-readout" }, [
+      h.el("dt", {}, ["steps taken"]),
+      h.el("dd", {}, [h.el("span", { "data-count": "steps" }, [String(r.steps)])]),
+      h.el("dt", {}, ["points"]),
+      h.el("dd", {}, [h.el("span", { "data-count": "points" }, [String(r.points)])]),
+    ]),
     h.readout([["loss L", "loss", r.loss], ["accuracy", "accuracy", r.accuracy]]),
   ],
   announce: (r, s, h) => (s.running ? "" :
@@ -277,7 +292,7 @@ export default {
         for (let px = 0; px < W; px += cell) {
           const x = [toData(px + cell / 2, W), -toData(py + cell / 2, H)];
           const z = logits({ W: s.W, b: s.b }, x, s.temperature);
-          const p = MATH ? MATH.softmax(z) : z.map(() => 1 / K);
+          const p = MATH ? MATH.softmax(z) : shade(z);
           let best = 0;
           for (let c = 1; c < K; c++) if (z[c] > z[best]) best = c;
           const sure = K > 1 ? (p[best] - 1 / K) / (1 - 1 / K) : 1;
@@ -379,6 +394,11 @@ export default {
     };
 
     const advance = (n) => {
+      if (!MATH) {
+        /* Jupyter: the kernel takes the steps, with xent (PlaygroundExplorer.train) */
+        setAll(model, { train_request: n });
+        return;
+      }
       const s = readAll(model, keys);
       let params = { W: s.W, b: s.b };
       const history = s.history.slice();

@@ -83,7 +83,7 @@ function confusionTable(r, s, h, names) {
         "data-cell": `${i}-${j}`, "aria-pressed": on ? "true" : "false",
         "aria-label": `${count} images of ${names[i]} predicted ${names[j]}`,
         style: `--pred-a:${(count / max).toFixed(3)}`,
-      }, [h.num("confusion" + i + j, count, 0)]);
+      }, [h.el("span", { "data-count": "confusion" + i + j }, [String(count)])]);
       button.addEventListener("click", (ev) => {
         const root = ev.currentTarget.closest(".xent-explorer");
         const again = on; /* a second click on the chosen cell clears the filter */
@@ -128,7 +128,7 @@ function card(r, k, s, h, names) {
       el("span", {}, [`#${r.shown_test_index[k]} true: ${names[y]}`]),
       el("span", {}, [
         (right ? "\u2713 " : "\u2717 ") + `predicted: ${names[yhat]} `,
-        h.num("conf" + k, p[yhat], 3),
+        h.num("shown_probs" + k + yhat, p[yhat]),
       ]),
     ]),
   ]);
@@ -155,11 +155,13 @@ export default {
   view: (r, s, h) => {
     const names = namesOf(s);
     const { el } = h;
+    const count = (label, name, n) => [el("dt", {}, [label]),
+      el("dd", {}, [el("span", { "data-count": name }, [String(n)])])];
     return [
-      h.readout([
-        ["images in the sample", "count", r.count],
-        ["matching the filters", "matches", r.matches],
-      ], 0),
+      el("dl", { class: "xent-readout" }, [
+        ...count("images in the sample", "count", r.count),
+        ...count("matching the filters", "matches", r.matches),
+      ]),
       h.readout([
         ["accuracy on the sample", "accuracy", r.accuracy],
         ["accuracy on all 10 000 test images", "test_accuracy", r.test_accuracy],
@@ -184,8 +186,8 @@ export default {
       root.style.setProperty("--pred-sprite", `url("${sprite}")`);
       return null;
     }
-    /* the website: fetch the shipped sample once, then recompute */
-    fetch(here(source))
+    /* the website: fetch the shipped sample once, then recompute (mounted when it is in) */
+    return fetch(here(source))
       .then((response) => {
         if (!response.ok) throw new Error(`${source}: HTTP ${response.status}`);
         return response.json();
@@ -195,6 +197,5 @@ export default {
         root.style.setProperty("--pred-sprite", `url("${here(data.sprite.file)}")`);
         model.save_changes();
       });
-    return null;
   },
 };
