@@ -96,8 +96,8 @@ def temperature_nll(logits: ArrayLike, labels: ArrayLike, temperature: float) ->
 
     ``logits`` (N, C), ``labels`` (N,) integer classes, ``temperature`` T > 0 with 1/T finite.
     The objective that :func:`xent.calibration.fit_temperature` minimises. Evaluated on each
-    row minus its maximum, so it never overflows to nan; a true NLL beyond the float range is +inf. See
-    chapter 8 (Calibration and temperature scaling).
+    row minus its maximum, so it never overflows to nan; a true NLL beyond the float range is
+    +inf. See chapter 8 (Calibration and temperature scaling).
     """
     t = check_positive_float(temperature, "temperature")
     beta = 1.0 / t
