@@ -53,8 +53,11 @@ bench-smoke: $(STAMP)
 nbval: $(STAMP) data
 	$(BIN)/pytest --nbval chapters --nbval-sanitize-with tests/nbval_sanitize.cfg
 
+# Two workers (the browser tests mostly wait on Chromium and JupyterLab); the page-load timing
+# test runs afterwards on its own, so nothing else competes with the load it measures.
 browser: $(STAMP)
-	$(BIN)/pytest tests/browser
+	$(BIN)/pytest -n 2 -m "not timing" tests/browser
+	$(BIN)/pytest -m timing tests/browser
 
 clean:
 	rm -rf _build

@@ -164,3 +164,18 @@ def test_every_reference_is_cited(site):
         f"references.bib has {len(entries)} entries but the References page lists {listed}: "
         "an entry that no page cites with {cite} is not listed"
     )
+
+
+@pytest.mark.parametrize("path", ["chapters/04-cross-entropy-gradient.html"])
+def test_figures_open_full_size_on_a_phone(path, open_page):
+    """Issue 9: a multi-panel figure stays readable on a phone: a tap opens the image file."""
+    page, _ = open_page(path)
+    page.set_viewport_size({"width": 390, "height": 844})
+    figures = page.evaluate(
+        """() => [...document.querySelectorAll('article .cell_output img')].map(img => {
+               const a = img.closest('a.xent-full-image');
+               return {link: a ? a.getAttribute('href') : null, src: img.getAttribute('src')};
+           })"""
+    )
+    assert figures, "no figure found"
+    assert all(f["link"] == f["src"] for f in figures), figures

@@ -28,3 +28,21 @@
     while (undo.length) undo.pop()();
   });
 })();
+
+// A figure drawn from a notebook cell is scaled down to the column; on a phone a multi-panel
+// figure gets small. Each such image becomes a link to the image file itself, so a tap opens it
+// at full size (the browser can then zoom and scroll it).
+(() => {
+  const images = document.querySelectorAll(
+    "article .cell_output img, article figure img, article .figure img",
+  );
+  for (const img of images) {
+    if (img.closest("a, .xent-explorer, .xent-quiz")) continue;
+    const link = document.createElement("a");
+    link.href = img.getAttribute("src");
+    link.className = "xent-full-image";
+    link.title = "Open the full-size image";
+    img.replaceWith(link);
+    link.append(img);
+  }
+})();
