@@ -11,7 +11,7 @@ in float32, on the same arrays, one after the other in one process:
 * materialised: ``Z = x @ W + b``, ``loss, G = xent.fused.cross_entropy_and_grad(Z, y)``,
   ``dx = G @ W.T``, ``dW = x.T @ G``, ``db = G.sum(0)``: the (N, V) logits and their gradient
   exist in full;
-* chunked: ``xent.linear_cross_entropy_and_grad`` (default chunk size: 32 MiB of logits).
+* chunked: ``xent.linear_cross_entropy_and_grad`` (default chunk size: 64 MiB of logits).
 
 For each it reports the peak of traced memory (``tracemalloc``, which NumPy reports its
 array allocations to) from the call's start, outputs included, inputs excluded, and the best

@@ -90,8 +90,8 @@ def test_float32_and_mixed_dtypes():
 
 
 def test_default_chunk_size_follows_the_memory_budget():
-    assert default_chunk_size(65536, np.float32) == 128  # 32 MiB of float32 logits
-    assert default_chunk_size(65536, np.float64) == 64
+    assert default_chunk_size(65536, np.float32) == 256  # 64 MiB of float32 logits
+    assert default_chunk_size(65536, np.float64) == 128
     assert default_chunk_size(10**9, np.float64) == 1  # never 0 rows
 
 

@@ -719,3 +719,100 @@ def test_fused_at_any_offset(rng, dtype, offset):
     eps = np.finfo(dtype).eps
     assert np.all(np.abs(loss - expected) <= 8 * eps * (1 + expected))
     assert np.abs(grad - exact_grad).max() <= 8 * eps
+
+
+# --------------------------------------------------------------------------- out= (fused)
+
+
+@given(
+    problem=problems(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    rows=st.sampled_from([1, 1, 9000]),
+    offset=st.sampled_from([0.0, 0.0, 90.0]),
+)
+def test_fused_out_and_in_place_equal_a_new_array(problem, dtype, rows, offset):
+    """``out=`` a separate array and ``out=logits`` (the gradient written over the logits)
+    give exactly the numbers of a new gradient array, over every option; ``rows`` > 1 spans
+    several blocks and threads, ``offset`` makes the later blocks need the max-subtraction
+    (the shift-free pass must restart from the logits, which in place are still intact)."""
+    z, target, kwargs = problem
+    if z.ndim > 2:
+        with raises_naming(ValueError, "out"):
+            xent.fused.cross_entropy_and_grad(z, target, out=np.empty_like(z), **kwargs)
+        return
+    if rows > 1 and z.ndim == 2:
+        z = np.concatenate([z] * rows)
+        target = np.concatenate([target] * rows)
+        z[len(z) // 2 :] += offset
+    z = z.astype(dtype)
+    if np.issubdtype(target.dtype, np.floating):
+        target = target.astype(dtype)
+    if "weight" in kwargs:
+        kwargs["weight"] = kwargs["weight"].astype(dtype)
+    loss, grad = xent.fused.cross_entropy_and_grad(z, target, **kwargs)
+    out = np.full_like(z, 7.0)
+    loss_out, grad_out = xent.fused.cross_entropy_and_grad(z, target, out=out, **kwargs)
+    assert grad_out is out
+    z_in_place = z.copy()
+    loss_in, grad_in = xent.fused.cross_entropy_and_grad(
+        z_in_place, target, out=z_in_place, **kwargs
+    )
+    assert grad_in is z_in_place
+    for got_loss, got_grad in ((loss_out, grad_out), (loss_in, grad_in)):
+        np.testing.assert_array_equal(got_loss, loss)
+        np.testing.assert_array_equal(got_grad, grad)
+
+
+def test_fused_in_place_bad_logits_still_named():
+    z = np.zeros((5000, 40))
+    z[4321, 3] = np.nan
+    with raises_naming(ValueError, "logits"):
+        xent.fused.cross_entropy_and_grad(z, np.zeros(5000, int), out=z)
+
+
+@pytest.mark.parametrize(
+    "make_out",
+    [
+        lambda z: z.tolist(),  # not an array
+        lambda z: np.empty((4, 5)),  # wrong shape
+        lambda z: np.empty((3, 4), np.float32),  # wrong dtype
+        lambda z: np.empty((4, 3)).T,  # not C-contiguous
+        lambda z: np.broadcast_to(np.empty(4), (3, 4)),  # not writeable
+        lambda z: np.empty((4, 5))[:, :4],  # not C-contiguous
+    ],
+)
+def test_fused_bad_out_names_out(make_out):
+    z = np.zeros((3, 4))
+    exc = TypeError if isinstance(make_out(z), list) else ValueError
+    with raises_naming(exc, "out"):
+        xent.fused.cross_entropy_and_grad(z, np.zeros(3, int), out=make_out(z))
+
+
+def test_fused_out_overlapping_the_logits_is_rejected():
+    buf = np.zeros(20)
+    z = buf[:12].reshape(3, 4)
+    with raises_naming(ValueError, "out"):
+        xent.fused.cross_entropy_and_grad(z, np.zeros(3, int), out=buf[4:16].reshape(3, 4))
+
+
+@pytest.mark.parametrize("kind", ["plain", "options", "probabilities"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fused_in_place_over_blocks_and_threads(num_threads, rng, kind, threads):
+    """Many row blocks (6 MiB of logits), shared between threads, half of them needing the
+    max-subtraction: in place gives exactly the numbers of a new gradient array."""
+    num_threads(threads)
+    n, c = 3000, 250
+    z = rng.normal(scale=3.0, size=(n, c))
+    z[n // 2 :] += 90
+    target = rng.integers(0, c, size=n)
+    kwargs = {}
+    if kind == "options":
+        target[::7] = -100
+        kwargs = dict(weight=rng.uniform(0.5, 2.0, size=c), label_smoothing=0.1)
+    elif kind == "probabilities":
+        target = rng.dirichlet(np.ones(c), size=n)
+    loss, grad = xent.fused.cross_entropy_and_grad(z, target, **kwargs)
+    loss_in, grad_in = xent.fused.cross_entropy_and_grad(z, target, out=z, **kwargs)
+    assert grad_in is z
+    np.testing.assert_array_equal(loss_in, loss)
+    np.testing.assert_array_equal(grad_in, grad)

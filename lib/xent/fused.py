@@ -175,9 +175,15 @@ def _exp_unshifted(z: np.ndarray, buf: np.ndarray, a: np.ndarray, scale: Any):
     return s
 
 
-def _block(plan: _Plan, lo: int, hi: int, buf: np.ndarray, losses: np.ndarray, want_grad: bool):
-    """Rows ``lo:hi``: the per-row losses into ``losses[lo:hi]`` and, if ``want_grad``, the
-    gradient into ``buf`` (the gradient's own rows).
+def _block(
+    plan: _Plan, lo: int, hi: int, buf: np.ndarray, losses: np.ndarray,
+    grad: np.ndarray | None,
+):  # fmt: skip
+    """Rows ``lo:hi``: the per-row losses into ``losses[lo:hi]`` and, if ``grad`` is given,
+    the gradient into ``grad`` (its rows ``lo:hi``), using ``buf`` (hi - lo rows) as the
+    workspace. ``buf`` is either those gradient rows themselves or a scratch block; with a
+    scratch block, ``grad`` is written only by the last step, after every read of ``z``, so
+    ``grad`` may be the logits' own rows (``out=logits``).
 
     One softmax pass in place in ``buf``: with a shift ``m`` (the row max, or 0 on the
     shift-free path) ``e = exp(z - m)``, ``s = sum e``, ``log p = (z - m) - log s``. The
@@ -186,10 +192,11 @@ def _block(plan: _Plan, lo: int, hi: int, buf: np.ndarray, losses: np.ndarray, w
     * ``-log p_y = log(s / e_y)``, or ``log s + (m - z_y)`` when ``e_y`` underflows;
     * ``-(u . log p) = (sum u) log s - u . (z - m)``  (smoothing, probability targets).
 
-    The gradient ``scale * ((sum u) e / s - u)`` overwrites ``e``.
+    The gradient ``scale * ((sum u) e / s - u)`` is written over ``e`` (or from it).
     """
     args = plan.args
     z = args.z[lo:hi]
+    g = None if grad is None else grad[lo:hi]
     s = None
     if plan.u is None and plan.b is None:  # plain or weighted NLL: try the shift-free pass
         s = _exp_unshifted(z, buf, plan.a[lo:hi], plan.scale)
@@ -212,9 +219,9 @@ def _block(plan: _Plan, lo: int, hi: int, buf: np.ndarray, losses: np.ndarray, w
     if plan.u is not None:  # probability targets
         u_sum = _row_sum(u)
         losses[lo:hi] = u_sum * log_s - u_dot_d
-        if want_grad:
-            buf *= (plan.scale * u_sum / s)[:, None]
-            buf -= plan.scale * u
+        if g is not None:
+            np.multiply(buf, (plan.scale * u_sum / s)[:, None], out=g)
+            g -= plan.scale * u
         return
 
     # class indices: u = a e_y + b w, so sum u = a + b sum(w)
@@ -231,24 +238,31 @@ def _block(plan: _Plan, lo: int, hi: int, buf: np.ndarray, losses: np.ndarray, w
             w_sum = z.shape[1] if args.weight is None else args.weight.sum()
             loss += plan.b[lo:hi] * (w_sum * log_s - w_dot_d)
     losses[lo:hi] = np.where(args.keep[lo:hi], loss, 0)  # ignored rows: 0, whatever z holds
-    if want_grad:
+    if g is not None:
         u_sum = a if plan.b is None else a + plan.b[lo:hi] * w_sum
-        buf *= (plan.scale * u_sum / s)[:, None]  # scale (sum u) p, computed on e in place
-        buf[rows, y] -= plan.scale * a  # - scale a e_y
+        np.multiply(buf, (plan.scale * u_sum / s)[:, None], out=g)  # scale (sum u) p, from e
+        g[rows, y] -= plan.scale * a  # - scale a e_y
         if plan.b is not None:  # - scale b w
             gb = (plan.scale * plan.b[lo:hi])[:, None]
-            buf -= gb if args.weight is None else gb * args.weight
+            g -= gb if args.weight is None else gb * args.weight
 
 
 # --------------------------------------------------------------------------- all blocks
 
 
-def _run(plan: _Plan, want_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per-row losses (M,) and, if wanted, the gradient rows (M, C), block by block."""
+def _run(
+    plan: _Plan, want_grad: bool, out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-row losses (M,) and, if wanted, the gradient rows (M, C), block by block, into
+    ``out`` (rows of shape (M, C)) if given: a separate array or the logits' own rows."""
     num_rows, num_classes = plan.args.z.shape
     dtype = plan.args.z.dtype
     losses = np.empty(num_rows, dtype=dtype)
-    grad = np.empty((num_rows, num_classes), dtype=dtype) if want_grad else None
+    grad = None
+    if want_grad:
+        grad = np.empty((num_rows, num_classes), dtype=dtype) if out is None else out
+    # the gradient written over the logits: the exponentials go to a scratch block
+    in_place = out is not None and np.may_share_memory(out, plan.args.z)
     row_bytes = num_classes * dtype.itemsize
     threads = get_num_threads() if num_rows * row_bytes >= _PARALLEL_MIN_BYTES else 1
     block_bytes = _BLOCK_BYTES
@@ -266,12 +280,14 @@ def _run(plan: _Plan, want_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
     def work() -> None:
         # Each thread takes the next unprocessed block until none is left, so a thread that
         # starts late on a busy machine holds nobody up. Without a gradient to write into,
-        # a small scratch buffer holds the exponentials.
-        scratch = None if want_grad else np.empty((min(block_rows, num_rows), num_classes), dtype)
+        # or when it is written over the logits, a small scratch buffer holds the
+        # exponentials.
+        use_grad = want_grad and not in_place
+        scratch = None if use_grad else np.empty((min(block_rows, num_rows), num_classes), dtype)
         while (start := next_start()) is not None:
             stop = min(start + block_rows, num_rows)
-            buf = grad[start:stop] if want_grad else scratch[: stop - start]
-            _block(plan, start, stop, buf, losses, want_grad)
+            buf = grad[start:stop] if use_grad else scratch[: stop - start]
+            _block(plan, start, stop, buf, losses, grad)
 
     helpers = [_pool().submit(work) for _ in range(threads - 1)]
     try:
@@ -311,13 +327,46 @@ def cross_entropy_and_grad(
     ignore_index: int = -100,
     reduction: Reduction = "mean",
     label_smoothing: float = 0.0,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray | np.floating, np.ndarray]:
     """:func:`xent.cross_entropy_and_grad`, fused: the loss and ``dL/dlogits`` from one
     softmax pass per block of rows, ``(sum u) p - u`` written in place. Same arguments,
-    results and errors. See chapter 4 (The cross-entropy + softmax gradient)."""
+    results and errors. See chapter 4 (The cross-entropy + softmax gradient).
+
+    out: where to write the gradient (returned as the second result) instead of a new
+    array: a C-contiguous ndarray of the logits' shape and the result dtype, for logits of
+    shape (C,) or (N, C). It may be a separate array or the logits array itself
+    (``out=logits``): then the gradient overwrites the logits, which saves the memory of a
+    second (N, C) array (used by :func:`xent.linear_cross_entropy_and_grad`); if an error
+    is raised for bad logit values, they are left partly overwritten."""
     plan = _plan(loss_args(logits, target, weight, ignore_index, reduction, label_smoothing))
-    loss, grad = _reduce(plan, *_run(plan, want_grad=True))
-    return loss, from_rows(grad, plan.args.shape)
+    rows_out = None if out is None else _check_out(out, plan.args)
+    loss, grad = _reduce(plan, *_run(plan, want_grad=True, out=rows_out))
+    return loss, (out if out is not None else from_rows(grad, plan.args.shape))
+
+
+def _check_out(out: Any, args: LossArgs) -> np.ndarray:
+    """Validate ``out`` for :func:`cross_entropy_and_grad`; return it as (M, C) rows."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out: expected a NumPy array or None; got {type(out).__name__}")
+    if len(args.shape) > 2:
+        raise ValueError(
+            f"out: supported only for logits of shape (C,) or (N, C); got logits of shape "
+            f"{args.shape}"
+        )
+    if out.shape != args.shape or out.dtype != args.z.dtype:
+        raise ValueError(
+            f"out: expected shape {args.shape} and dtype {args.z.dtype}; got shape "
+            f"{out.shape} and dtype {out.dtype}"
+        )
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError("out: expected a writeable C-contiguous array")
+    rows = out.reshape(args.z.shape)  # a view: out is C-contiguous
+    # both are C-contiguous with the same shape: the same start means the same elements
+    same_start = rows.__array_interface__["data"][0] == args.z.__array_interface__["data"][0]
+    if np.may_share_memory(rows, args.z) and not same_start:
+        raise ValueError("out: overlaps the logits without being the logits array itself")
+    return rows
 
 
 def cross_entropy(

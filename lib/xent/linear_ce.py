@@ -12,8 +12,9 @@ another 4 GiB, although everything the training step needs from them is small: t
 with ``G = dL/dZ`` the cross-entropy gradient of chapter 4. Every row of ``G`` depends only
 on the same row of ``Z``, so the rows can be taken a chunk at a time: for rows ``i0:i1``,
 compute ``Z_c = x_c W + b``, its loss and ``G_c``, then ``dx_c = G_c W^T`` and
-``dW += x_c^T G_c``, ``db += sum G_c``, and let ``Z_c`` and ``G_c`` go. Only one chunk of
-logits (and its gradient) exists at any time.
+``dW += x_c^T G_c``, ``db += sum G_c``. Only one chunk of logits exists at any time, and
+its gradient overwrites it (``xent.fused.cross_entropy_and_grad(..., out=Z_c)``); the chunk
+buffer is allocated once and reused, so no chunk pays for fresh memory.
 
 The one global quantity is the 'mean' denominator ``Omega``, the number of non-ignored
 targets: it is known from the targets before any logit is computed, so every chunk is
@@ -37,13 +38,14 @@ from ._checks import (
 
 __all__ = ["DEFAULT_CHUNK_BYTES", "default_chunk_size", "linear_cross_entropy_and_grad"]
 
-# Memory budget for one chunk of logits (and, as much again, its gradient). 32 MiB keeps
+# Memory budget for one chunk of logits, whose gradient is written over it. 64 MiB keeps
 # the whole computation at N=2048, d=256, V=65536 in float32 under 160 MiB including the
-# 64 MiB dW output (the materialised path needs 3 x 512 MiB), and the chunks are still big
-# enough for the matrix products to run at full speed (measured in benchmarks/README.md).
-DEFAULT_CHUNK_BYTES = 32 << 20
-# dW is accumulated in column blocks of this many bytes, so the product x_c^T G_c never
-# needs a second (d, V) array.
+# 64 MiB dW output (the materialised path needs 3 x 512 MiB), and the chunks are big enough
+# (256 rows there) for the products, dW += x_c^T G_c above all, to run at full speed
+# (measured in benchmarks/README.md).
+DEFAULT_CHUNK_BYTES = 64 << 20
+# dW is accumulated in column blocks of this many bytes, through one reused buffer, so the
+# product x_c^T G_c never needs a second (d, V) array.
 _DW_BLOCK_BYTES = 8 << 20
 _REDUCTIONS = ("mean", "sum", "none")
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -128,16 +130,41 @@ def _check_args(x, W, target, b, ignore_index, reduction, label_smoothing, chunk
     return x, W, tgt, b, int(chunk_size)
 
 
-def _accumulate_dW(dW: np.ndarray, x_c: np.ndarray, G_c: np.ndarray, first: bool) -> None:
-    """``dW += x_c^T G_c`` (or ``=`` for the first chunk) in column blocks, so the product
-    needs a temporary of at most ``_DW_BLOCK_BYTES`` instead of a second (d, V) array."""
+def _logits_cannot_overflow(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> bool:
+    """True if no entry of ``x @ W + b`` can overflow, by the bound
+    ``|Z_ij| <= max_i ||x_i||_1 max|W| + max|b|`` (computed in float64), with a factor 2 for
+    the rounding of the products (which is below ``(d + 1) eps`` relative). It reads W once
+    instead of every chunk of logits twice; when it fails, each chunk is checked."""
+    if x.size == 0 or W.size == 0:
+        return True
+    eps = float(np.finfo(x.dtype).eps)
+    max_w = max(float(W.max()), -float(W.min()))
+    bound = float(np.abs(x).sum(axis=1, dtype=np.float64).max()) * max_w
+    if b is not None:
+        bound += max(float(b.max()), -float(b.min()))
+    return (x.shape[1] + 1) * eps < 0.5 and 2 * bound < float(np.finfo(x.dtype).max)
+
+
+def _dW_block_cols(dW: np.ndarray) -> int:
+    """Columns per block of :func:`_accumulate_dW`: ``_DW_BLOCK_BYTES`` of dW (at least 1)."""
+    return max(1, _DW_BLOCK_BYTES // max(1, dW.shape[0] * dW.itemsize))
+
+
+def _accumulate_dW(
+    dW: np.ndarray, x_c: np.ndarray, G_c: np.ndarray, first: bool, tmp: np.ndarray
+) -> None:
+    """``dW += x_c^T G_c`` (or ``=`` for the first chunk) in column blocks, through the
+    reused buffer ``tmp`` of shape (d, _dW_block_cols(dW)), instead of a second (d, V)
+    array."""
     if first:
         np.matmul(x_c.T, G_c, out=dW)
         return
-    d, num_classes = dW.shape
-    cols = max(1, _DW_BLOCK_BYTES // max(1, d * dW.itemsize))
+    num_classes = dW.shape[1]
+    cols = tmp.shape[1]
     for j in range(0, num_classes, cols):
-        dW[:, j : j + cols] += x_c.T @ G_c[:, j : j + cols]
+        k = min(cols, num_classes - j)
+        np.matmul(x_c.T, G_c[:, j : j + k], out=tmp[:, :k])
+        dW[:, j : j + k] += tmp[:, :k]
 
 
 def linear_cross_entropy_and_grad(
@@ -173,7 +200,8 @@ def linear_cross_entropy_and_grad(
     mean in :func:`xent.cross_entropy`; 'mean' divides by the number of non-ignored targets
     (nan if there are none), and for 'none' the gradients are those of the summed losses.
     Probability targets are not accepted (they would be an (N, V) array themselves).
-    chunk_size: rows per chunk; by default as many as fit 32 MiB of logits.
+    chunk_size: rows per chunk; by default as many as fit 64 MiB of logits (the chunk's
+    gradient is written over its logits, in one buffer allocated once).
 
     The result dtype is that of ``x @ W + b`` (float32 only if all of them are float32).
     See chapter 9 (Numbers and scale) and, for the gradient, chapter 4.
@@ -186,45 +214,54 @@ def linear_cross_entropy_and_grad(
     num_rows, num_classes = x.shape[0], W.shape[1]
     dtype = x.dtype
     kept = int(np.count_nonzero(target != ignore_index))  # Omega, the 'mean' denominator
-    # 1/Omega scales each chunk's 'sum' gradient; with nothing kept every row's gradient is
-    # exactly 0 and stays 0 (as in the materialised path), only the loss is 0/0 = nan
+    # 1/Omega scales the 'sum' gradients (dx, dW, db are linear in G): dW through x, the
+    # small ones at the end; with nothing kept every row's gradient is exactly 0 and stays
+    # 0 (as in the materialised path), only the loss is 0/0 = nan
     grad_scale = dtype.type(1.0 / kept) if reduction == "mean" and kept else None
+    x_for_dW = x if grad_scale is None else x * grad_scale
     chunk_reduction = "none" if reduction == "none" else "sum"
+    check_chunks = not _logits_cannot_overflow(x, W, b)
 
     dx = np.empty_like(x)
     dW = np.zeros_like(W)
     db = None if b is None else np.zeros(num_classes, dtype)
     losses = np.empty(num_rows, dtype) if reduction == "none" else None
     total = dtype.type(0)
+    # allocated once: the chunk's logits, then (in place) its gradient; dW's block buffer
+    chunk = np.empty((min(chunk_size, num_rows), num_classes), dtype)
+    ones = np.ones(min(chunk_size, num_rows), dtype)  # db_c = ones @ G_c, a BLAS product
+    db_c = None if b is None else np.empty(num_classes, dtype)
+    dW_tmp = np.empty((W.shape[0], min(_dW_block_cols(dW), num_classes)), dtype)
     for lo in range(0, num_rows, chunk_size):
         hi = min(lo + chunk_size, num_rows)
         x_c = x[lo:hi]
+        Z_c = chunk[: hi - lo]
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            Z_c = x_c @ W
+            np.matmul(x_c, W, out=Z_c)
             if b is not None:
                 Z_c += b
         # x, W, b are finite, so a non-finite logit is an overflow of the product
-        if not (np.isfinite(Z_c.max()) and np.isfinite(Z_c.min())):
+        if check_chunks and not (np.isfinite(Z_c.max()) and np.isfinite(Z_c.min())):
             raise ValueError(
                 f"x: the logits x @ W + b overflow {dtype} in rows {lo}..{hi - 1}; "
                 f"scale x or W down (or compute in float64)"
             )
         loss_c, G_c = chunk_loss_and_grad(
             Z_c, target[lo:hi], ignore_index=ignore_index, reduction=chunk_reduction,
-            label_smoothing=label_smoothing,
-        )  # fmt: skip
-        del Z_c  # the logits chunk goes before the products below allocate anything
-        if grad_scale is not None:
-            G_c *= grad_scale
+            label_smoothing=label_smoothing, out=Z_c,
+        )  # fmt: skip  # G_c is Z_c, overwritten
         if losses is not None:
             losses[lo:hi] = loss_c
         else:
             total += loss_c
         np.matmul(G_c, W.T, out=dx[lo:hi])
-        _accumulate_dW(dW, x_c, G_c, first=lo == 0)
+        _accumulate_dW(dW, x_for_dW[lo:hi], G_c, first=lo == 0, tmp=dW_tmp)
         if db is not None:
-            db += G_c.sum(axis=0)
-        del G_c
+            db += np.matmul(ones[: hi - lo], G_c, out=db_c)
+    if grad_scale is not None:
+        dx *= grad_scale
+        if db is not None:
+            db *= grad_scale
 
     if reduction == "none":
         loss = losses
