@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools"))
+# The Chromium binary, its flags and the local server are those of tools/page_weight.py (the
+# page-weight report measures the same site the same way).
+from page_weight import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402, F401
+
 # XENT_SITE points the tests at another built copy (default: this repository's build).
 SITE = Path(os.environ.get("XENT_SITE", REPO / "_build" / "html")).resolve()
 SCREENSHOTS = SITE.parent / "screenshots"
-CHROMIUM = os.environ.get("XENT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 NOT_BUILT = (
     f"The website is not built: {SITE / 'index.html'} does not exist. Build it first with "
     "`make site` (tools/fetch_assets.py, then jupyter-book build --all -n -W --keep-going .)."

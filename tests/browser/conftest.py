@@ -12,21 +12,21 @@ If _build/html does not exist the tests FAIL (build it first: `make site`).
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, NOT_BUILT, SCREENSHOTS, SITE, PageLog
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
+from browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NOT_BUILT,
+    SCREENSHOTS,
+    SITE,
+    PageLog,
+    serve,
+)
 
 
 @pytest.fixture(scope="session")
@@ -39,16 +39,8 @@ def site() -> Path:
 @pytest.fixture(scope="session")
 def base_url(site: Path) -> Iterator[str]:
     """http://127.0.0.1:PORT/ serving _build/html from a background thread."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -71,11 +63,19 @@ def browser():
 
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
-    """_build/screenshots/, emptied of the previous run's PNGs."""
+    """_build/screenshots/ (emptied of the previous run's PNGs by pytest_configure)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Empty _build/screenshots/ once per run, in the main process only: with two workers
+    (pytest-xdist), a worker that emptied it in its own session fixture deleted the PNGs the
+    other worker had just written."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller has done it
+        return
     for old in SCREENSHOTS.glob("*.png"):
         old.unlink()
-    return SCREENSHOTS
 
 
 class _GuardedContext:
