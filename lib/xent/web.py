@@ -42,7 +42,15 @@ from typing import Any, ClassVar
 import anywidget
 import traitlets
 
-__all__ = ["Explorer", "check_floats", "check_grid", "check_int", "encode"]
+__all__ = [
+    "Explorer",
+    "check_floats",
+    "check_grid",
+    "check_int",
+    "check_slider",
+    "check_sliders",
+    "encode",
+]
 
 ASSETS = Path(str(resources.files("xent").joinpath("web_assets")))
 FALLBACK = "This explorer needs JavaScript (on the book's website or in a running notebook)."
@@ -86,6 +94,21 @@ def check_grid(values: Sequence[float], arg: str, lo: float, hi: float, step: fl
             raise ValueError(
                 f"{arg} entries must lie in [{lo}, {hi}] on steps of {step} (slider grid), got {v}"
             )
+
+
+def check_sliders(
+    values: Any, arg: str, grid: Sequence[float], *, min_len: int = 2, max_len: int = 8
+) -> list[float]:
+    """The positions of a row of sliders: :func:`check_floats`, then :func:`check_grid` on
+    ``grid = (lo, hi, step)``."""
+    out = check_floats(values, arg, min_len=min_len, max_len=max_len)
+    check_grid(out, arg, *grid)
+    return out
+
+
+def check_slider(value: Any, arg: str, grid: Sequence[float]) -> float:
+    """One slider's position (see :func:`check_sliders`)."""
+    return check_sliders([value], arg, grid, min_len=1, max_len=1)[0]
 
 
 def check_int(value: Any, arg: str, lo: int, hi: int) -> int:

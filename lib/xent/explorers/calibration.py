@@ -14,7 +14,7 @@ import traitlets
 from ..losses import cross_entropy
 from ..metrics import accuracy, expected_calibration_error, reliability_curve
 from ..softmax import softmax
-from ..web import ASSETS, Explorer, check_floats, check_grid
+from ..web import ASSETS, Explorer, check_floats, check_slider
 
 #: slider range (min, max, step) of the temperature
 RANGES = {"T": (0.5, 3.0, 0.01)}
@@ -55,9 +55,7 @@ class CalibrationExplorer(Explorer):
 
     @traitlets.validate("temperature")
     def _check_temperature(self, proposal: dict[str, Any]) -> float:
-        (t,) = check_floats([proposal["value"]], "temperature", min_len=1)
-        check_grid([t], "temperature", *RANGES["T"])
-        return t
+        return check_slider(proposal["value"], "temperature", RANGES["T"])
 
     @traitlets.validate("fitted_temperature")
     def _check_fitted(self, proposal: dict[str, Any]) -> float | None:

@@ -10,7 +10,7 @@ import traitlets
 
 from ..losses import cross_entropy, cross_entropy_grad
 from ..softmax import softmax
-from ..web import Explorer, check_floats, check_grid, check_int
+from ..web import Explorer, check_floats, check_int, check_sliders
 from .softmax import RANGES as SOFTMAX_RANGES
 
 RANGES = {"z": SOFTMAX_RANGES["z"]}
@@ -32,8 +32,7 @@ class CeGradientExplorer(Explorer):
 
     @traitlets.validate("logits")
     def _check_logits(self, proposal: dict[str, Any]) -> list[float]:
-        z = check_floats(proposal["value"], "logits")
-        check_grid(z, "logits", *RANGES["z"])
+        z = check_sliders(proposal["value"], "logits", RANGES["z"])
         if self.target >= len(z):
             raise ValueError(f"logits must have more than target = {self.target} entries")
         return z

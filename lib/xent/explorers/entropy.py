@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from .. import info
-from ..web import Explorer, check_floats, check_grid
+from ..web import Explorer, check_floats, check_sliders
 
 RANGES = {"q": (0.0, 1.0, 0.01)}  # unnormalised weights of q
 P = (0.5, 0.25, 0.125, 0.125)
@@ -39,9 +39,7 @@ class EntropyExplorer(Explorer):
 
     @traitlets.validate("q")
     def _check_q(self, proposal: dict[str, Any]) -> list[float]:
-        q = check_floats(proposal["value"], "q")
-        check_grid(q, "q", *RANGES["q"])
-        return q
+        return check_sliders(proposal["value"], "q", RANGES["q"])
 
     @traitlets.validate("unit")
     def _check_unit(self, proposal: dict[str, Any]) -> str:

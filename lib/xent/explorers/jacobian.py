@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ..softmax import softmax, softmax_jacobian
-from ..web import Explorer, check_floats, check_grid
+from ..web import Explorer, check_sliders
 from .softmax import RANGES as SOFTMAX_RANGES
 
 RANGES = {"z": SOFTMAX_RANGES["z"]}
@@ -28,9 +28,7 @@ class JacobianExplorer(Explorer):
 
     @traitlets.validate("logits")
     def _check_logits(self, proposal: dict[str, Any]) -> list[float]:
-        z = check_floats(proposal["value"], "logits")
-        check_grid(z, "logits", *RANGES["z"])
-        return z
+        return check_sliders(proposal["value"], "logits", RANGES["z"])
 
     def compute(self) -> dict[str, Any]:
         p = softmax(np.array(self.logits))

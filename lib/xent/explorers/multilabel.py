@@ -10,7 +10,7 @@ import traitlets
 
 from ..binary import binary_cross_entropy_with_logits_and_grad, sigmoid
 from ..softmax import softmax
-from ..web import Explorer, check_floats, check_grid, check_int
+from ..web import Explorer, check_floats, check_int, check_sliders
 
 #: slider range (min, max, step) of the logits
 RANGES = {"x": (-8.0, 8.0, 0.1)}
@@ -33,9 +33,7 @@ class MultilabelExplorer(Explorer):
 
     @traitlets.validate("logits")
     def _check_logits(self, proposal: dict[str, Any]) -> list[float]:
-        x = check_floats(proposal["value"], "logits")
-        check_grid(x, "logits", *RANGES["x"])
-        return x
+        return check_sliders(proposal["value"], "logits", RANGES["x"])
 
     @traitlets.validate("targets")
     def _check_targets(self, proposal: dict[str, Any]) -> list[int]:

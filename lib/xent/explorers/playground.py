@@ -17,7 +17,7 @@ import numpy as np
 import traitlets
 
 from ..losses import cross_entropy_and_grad
-from ..web import Explorer, check_floats, check_grid, check_int
+from ..web import Explorer, check_floats, check_int, check_slider
 
 #: slider ranges (min, max, step)
 RANGES = {
@@ -80,9 +80,8 @@ class PlaygroundExplorer(Explorer):
     @traitlets.validate("lr", "temperature", "smoothing")
     def _check_scalar(self, proposal: dict[str, Any]) -> float:
         name = proposal["trait"].name
-        (v,) = check_floats([proposal["value"]], name, min_len=1)
-        check_grid([v], name, *RANGES[{"lr": "lr", "temperature": "T", "smoothing": "eps"}[name]])
-        return v
+        grid = RANGES[{"lr": "lr", "temperature": "T", "smoothing": "eps"}[name]]
+        return check_slider(proposal["value"], name, grid)
 
     @traitlets.validate("weight", "b")
     def _check_vector(self, proposal: dict[str, Any]) -> list[float]:

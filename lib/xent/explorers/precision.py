@@ -15,7 +15,7 @@ import numpy as np
 import traitlets
 
 from ..precision import emulate_softmax, exp_thresholds, round_to
-from ..web import Explorer, check_floats, check_grid
+from ..web import Explorer, check_sliders
 
 #: slider range (min, max, step) of the logits: wide enough for float32's thresholds (88.72,
 #: -103.97), fine enough for float16's (11.09, -17.33)
@@ -40,9 +40,7 @@ class PrecisionExplorer(Explorer):
 
     @traitlets.validate("logits")
     def _check_logits(self, proposal: dict[str, Any]) -> list[float]:
-        z = check_floats(proposal["value"], "logits")
-        check_grid(z, "logits", *RANGES["z"])
-        return z
+        return check_sliders(proposal["value"], "logits", RANGES["z"])
 
     @traitlets.validate("dtype")
     def _check_dtype(self, proposal: dict[str, Any]) -> str:

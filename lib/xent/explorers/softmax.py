@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ..softmax import softmax
-from ..web import Explorer, check_floats, check_grid
+from ..web import Explorer, check_slider, check_sliders
 
 #: slider ranges (min, max, step) of the logits and the temperature
 RANGES = {"z": (-10.0, 10.0, 0.1), "T": (0.05, 5.0, 0.05)}
@@ -29,15 +29,11 @@ class SoftmaxExplorer(Explorer):
 
     @traitlets.validate("logits")
     def _check_logits(self, proposal: dict[str, Any]) -> list[float]:
-        z = check_floats(proposal["value"], "logits")
-        check_grid(z, "logits", *RANGES["z"])
-        return z
+        return check_sliders(proposal["value"], "logits", RANGES["z"])
 
     @traitlets.validate("temperature")
     def _check_temperature(self, proposal: dict[str, Any]) -> float:
-        (t,) = check_floats([proposal["value"]], "temperature", min_len=1)
-        check_grid([t], "temperature", *RANGES["T"])
-        return t
+        return check_slider(proposal["value"], "temperature", RANGES["T"])
 
     def compute(self) -> dict[str, Any]:
         p = softmax(np.array(self.logits), temperature=self.temperature)

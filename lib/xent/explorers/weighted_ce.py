@@ -9,7 +9,7 @@ import numpy as np
 import traitlets
 
 from ..losses import cross_entropy, cross_entropy_and_grad
-from ..web import Explorer, check_floats, check_grid, check_int
+from ..web import Explorer, check_floats, check_int, check_sliders
 
 RANGES = {"w": (0.0, 5.0, 0.1)}  # class weights
 # A small fixed batch: six samples, three classes, class 0 over-represented.
@@ -40,9 +40,7 @@ class WeightedCeExplorer(Explorer):
 
     @traitlets.validate("weight")
     def _check_weight(self, proposal: dict[str, Any]) -> list[float]:
-        w = check_floats(proposal["value"], "weight")
-        check_grid(w, "weight", *RANGES["w"])
-        return w
+        return check_sliders(proposal["value"], "weight", RANGES["w"])
 
     @traitlets.validate("logits")
     def _check_logits(self, proposal: dict[str, Any]) -> list[list[float]]:
