@@ -8,7 +8,19 @@ import numpy as np
 import pytest
 import xent
 from helpers import raises_naming
+from xent import _blas
 from xent.linear_ce import default_chunk_size
+
+
+@pytest.fixture(autouse=True, params=["blas", "numpy"])
+def products(request, monkeypatch):
+    """Every test runs twice: with the accumulating gemm of xent._blas (where this NumPy
+    has it) and with the NumPy fallback that the other builds use."""
+    if request.param == "numpy":
+        monkeypatch.setattr(_blas, "_functions", lambda: {})
+    elif not _blas.available(np.float32):
+        pytest.skip("this NumPy build bundles no scipy-openblas")
+    return request.param
 
 
 def materialised(x, W, target, b=None, **options):
@@ -175,3 +187,24 @@ def test_bad_input_names_the_argument(kwargs, exc, name):
 def test_more_bad_input_names_the_argument(call, exc, name):
     with raises_naming(exc, name):
         call()
+
+
+def test_blas_takes_every_accumulation(products, monkeypatch):
+    """With BLAS reachable, the bias-plus-logits and every dW accumulation go through one
+    gemm call each: none falls back to NumPy because of a layout the wrapper refused."""
+    if products != "blas":
+        pytest.skip("the NumPy fallback is tested by every other test")
+    calls = []
+    real = _blas.matmul_add
+
+    def recording(a, b, out):
+        calls.append(real(a, b, out))
+        return calls[-1]
+
+    monkeypatch.setattr(_blas, "matmul_add", recording)
+    for dtype in (np.float32, np.float64):
+        calls.clear()
+        x, W, target, b = problem(50, 6, 40, seed=2, dtype=dtype)
+        xent.linear_cross_entropy_and_grad(x, W, target, b=b, chunk_size=8)
+        chunks = 7  # 50 rows in chunks of 8
+        assert calls == [True] * (chunks + chunks - 1)  # logits of every chunk, dW after the first

@@ -19,6 +19,11 @@ buffer is allocated once and reused, so no chunk pays for fresh memory.
 The one global quantity is the 'mean' denominator ``Omega``, the number of non-ignored
 targets: it is known from the targets before any logit is computed, so every chunk is
 computed as a 'sum' and scaled by ``1 / Omega``.
+
+Two of the per-chunk steps accumulate: ``dW += x_c^T G_c`` and ``Z_c = x_c W + b``. NumPy has
+no accumulating product, so where NumPy's own OpenBLAS can be reached (:mod:`xent._blas`) each
+is one gemm call with ``beta = 1`` (for the logits: ``b`` copied into the chunk, the product
+added to it); elsewhere NumPy does the same in two steps, with the same results.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from numbers import Integral, Real
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _blas
 from ._checks import (
     as_array,
     as_float_array,
@@ -40,12 +46,12 @@ __all__ = ["DEFAULT_CHUNK_BYTES", "default_chunk_size", "linear_cross_entropy_an
 
 # Memory budget for one chunk of logits, whose gradient is written over it. 64 MiB keeps
 # the whole computation at N=2048, d=256, V=65536 in float32 under 160 MiB including the
-# 64 MiB dW output (the materialised path needs 3 x 512 MiB), and the chunks are big enough
-# (256 rows there) for the products, dW += x_c^T G_c above all, to run at full speed
+# 64 MiB dW output (the materialised path needs 3 x 512 MiB). Bigger chunks would be a little
+# faster (every chunk reads all of W twice, in x_c W and G_c W^T), smaller ones slower
 # (measured in benchmarks/README.md).
 DEFAULT_CHUNK_BYTES = 64 << 20
-# dW is accumulated in column blocks of this many bytes, through one reused buffer, so the
-# product x_c^T G_c never needs a second (d, V) array.
+# Without BLAS's accumulating gemm, dW is accumulated in column blocks of this many bytes,
+# through one reused buffer, so the product x_c^T G_c never needs a second (d, V) array.
 _DW_BLOCK_BYTES = 8 << 20
 _REDUCTIONS = ("mean", "sum", "none")
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -94,9 +100,11 @@ def _check_args(x, W, target, b, ignore_index, reduction, label_smoothing, chunk
     dtype = np.result_type(*arrays)  # float32 only if every array is float32, as x @ W + b
     x, W = x.astype(dtype, copy=False), W.astype(dtype, copy=False)
     b = None if b is None else b.astype(dtype, copy=False)
-    for arr, name in ((x, "x"), (W, "W"), (b, "b")):
-        if arr is not None:
-            check_finite(arr, name)
+    check_finite(x, "x")  # x is small (N x d); W and b are checked by their extremes
+    max_abs = {"W": _finite_max_abs(W), "b": 0.0 if b is None else _finite_max_abs(b)}
+    for arr, name in ((W, "W"), (b, "b")):
+        if arr is not None and not max_abs[name] < np.inf:
+            check_finite(arr, name)  # raises, naming the first bad entry
 
     tgt = as_array(target, "target")
     if tgt.ndim == 2 and tgt.shape == (num_rows, num_classes) and tgt.dtype.kind == "f":
@@ -127,22 +135,43 @@ def _check_args(x, W, target, b, ignore_index, reduction, label_smoothing, chunk
         raise TypeError(f"chunk_size: expected a positive integer or None; got {chunk_size!r}")
     elif chunk_size <= 0:
         raise ValueError(f"chunk_size: expected a positive integer or None; got {chunk_size}")
-    return x, W, tgt, b, int(chunk_size)
+    return x, W, tgt, b, int(chunk_size), max_abs
 
 
-def _logits_cannot_overflow(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> bool:
+def _finite_max_abs(arr: np.ndarray) -> float:
+    """``max |arr|`` (0 for an empty array) as a Python float: inf or nan if ``arr`` has a
+    non-finite entry (``max`` and ``min`` propagate nan). Two passes without temporaries,
+    where ``np.isfinite(arr).all()`` would build a boolean copy of W; the same number
+    then bounds the logits (:func:`_logits_cannot_overflow`)."""
+    if arr.size == 0:
+        return 0.0
+    return max(float(arr.max()), -float(arr.min()))
+
+
+def _logits_cannot_overflow(x: np.ndarray, max_abs_W: float, max_abs_b: float) -> bool:
     """True if no entry of ``x @ W + b`` can overflow, by the bound
     ``|Z_ij| <= max_i ||x_i||_1 max|W| + max|b|`` (computed in float64), with a factor 2 for
     the rounding of the products (which is below ``(d + 1) eps`` relative). It reads W once
     instead of every chunk of logits twice; when it fails, each chunk is checked."""
-    if x.size == 0 or W.size == 0:
+    if x.size == 0:
         return True
     eps = float(np.finfo(x.dtype).eps)
-    max_w = max(float(W.max()), -float(W.min()))
-    bound = float(np.abs(x).sum(axis=1, dtype=np.float64).max()) * max_w
-    if b is not None:
-        bound += max(float(b.max()), -float(b.min()))
+    with np.errstate(over="ignore"):  # an infinite bound just means: check every chunk
+        bound = float(np.abs(x).sum(axis=1, dtype=np.float64).max()) * max_abs_W + max_abs_b
     return (x.shape[1] + 1) * eps < 0.5 and 2 * bound < float(np.finfo(x.dtype).max)
+
+
+def _logits(x_c: np.ndarray, W: np.ndarray, b: np.ndarray | None, out: np.ndarray) -> None:
+    """``out = x_c @ W + b``. With BLAS reachable (:mod:`xent._blas`) the bias is copied into
+    ``out`` and the product added to it in the same call (gemm with beta = 1), which saves
+    the separate read-and-write pass of ``+= b`` over the chunk."""
+    if b is None:
+        np.matmul(x_c, W, out=out)
+        return
+    out[...] = b
+    if not _blas.matmul_add(x_c, W, out):
+        np.matmul(x_c, W, out=out)
+        out += b
 
 
 def _dW_block_cols(dW: np.ndarray) -> int:
@@ -151,20 +180,26 @@ def _dW_block_cols(dW: np.ndarray) -> int:
 
 
 def _accumulate_dW(
-    dW: np.ndarray, x_c: np.ndarray, G_c: np.ndarray, first: bool, tmp: np.ndarray
-) -> None:
-    """``dW += x_c^T G_c`` (or ``=`` for the first chunk) in column blocks, through the
-    reused buffer ``tmp`` of shape (d, _dW_block_cols(dW)), instead of a second (d, V)
-    array."""
+    dW: np.ndarray, x_c: np.ndarray, G_c: np.ndarray, first: bool, tmp: np.ndarray | None
+) -> np.ndarray | None:
+    """``dW += x_c^T G_c`` (or ``=`` for the first chunk). In one gemm call with beta = 1
+    where BLAS is reachable (:mod:`xent._blas`); otherwise in column blocks, through the
+    reused buffer ``tmp`` of shape (d, _dW_block_cols(dW)) (allocated on first need and
+    returned for the next call), instead of a second (d, V) array."""
     if first:
         np.matmul(x_c.T, G_c, out=dW)
-        return
+        return tmp
+    if _blas.matmul_add(x_c.T, G_c, dW):
+        return tmp
     num_classes = dW.shape[1]
+    if tmp is None:
+        tmp = np.empty((dW.shape[0], min(_dW_block_cols(dW), num_classes)), dW.dtype)
     cols = tmp.shape[1]
     for j in range(0, num_classes, cols):
         k = min(cols, num_classes - j)
         np.matmul(x_c.T, G_c[:, j : j + k], out=tmp[:, :k])
         dW[:, j : j + k] += tmp[:, :k]
+    return tmp
 
 
 def linear_cross_entropy_and_grad(
@@ -208,7 +243,7 @@ def linear_cross_entropy_and_grad(
     """
     from .fused import cross_entropy_and_grad as chunk_loss_and_grad  # loaded on first use
 
-    x, W, target, b, chunk_size = _check_args(
+    x, W, target, b, chunk_size, max_abs = _check_args(
         x, W, target, b, ignore_index, reduction, label_smoothing, chunk_size
     )
     num_rows, num_classes = x.shape[0], W.shape[1]
@@ -220,26 +255,24 @@ def linear_cross_entropy_and_grad(
     grad_scale = dtype.type(1.0 / kept) if reduction == "mean" and kept else None
     x_for_dW = x if grad_scale is None else x * grad_scale
     chunk_reduction = "none" if reduction == "none" else "sum"
-    check_chunks = not _logits_cannot_overflow(x, W, b)
+    check_chunks = not _logits_cannot_overflow(x, max_abs["W"], max_abs["b"])
 
     dx = np.empty_like(x)
-    dW = np.zeros_like(W)
+    dW = np.empty_like(W) if num_rows else np.zeros_like(W)  # the first chunk writes it
     db = None if b is None else np.zeros(num_classes, dtype)
     losses = np.empty(num_rows, dtype) if reduction == "none" else None
     total = dtype.type(0)
-    # allocated once: the chunk's logits, then (in place) its gradient; dW's block buffer
+    # allocated once: the chunk's logits, then (in place) its gradient
     chunk = np.empty((min(chunk_size, num_rows), num_classes), dtype)
     ones = np.ones(min(chunk_size, num_rows), dtype)  # db_c = ones @ G_c, a BLAS product
     db_c = None if b is None else np.empty(num_classes, dtype)
-    dW_tmp = np.empty((W.shape[0], min(_dW_block_cols(dW), num_classes)), dtype)
+    dW_tmp = None  # dW's block buffer, only if BLAS cannot accumulate (see _accumulate_dW)
     for lo in range(0, num_rows, chunk_size):
         hi = min(lo + chunk_size, num_rows)
         x_c = x[lo:hi]
         Z_c = chunk[: hi - lo]
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            np.matmul(x_c, W, out=Z_c)
-            if b is not None:
-                Z_c += b
+            _logits(x_c, W, b, out=Z_c)
         # x, W, b are finite, so a non-finite logit is an overflow of the product
         if check_chunks and not (np.isfinite(Z_c.max()) and np.isfinite(Z_c.min())):
             raise ValueError(
@@ -255,7 +288,7 @@ def linear_cross_entropy_and_grad(
         else:
             total += loss_c
         np.matmul(G_c, W.T, out=dx[lo:hi])
-        _accumulate_dW(dW, x_for_dW[lo:hi], G_c, first=lo == 0, tmp=dW_tmp)
+        dW_tmp = _accumulate_dW(dW, x_for_dW[lo:hi], G_c, first=lo == 0, tmp=dW_tmp)
         if db is not None:
             db += np.matmul(ones[: hi - lo], G_c, out=db_c)
     if grad_scale is not None:
