@@ -39,8 +39,9 @@ CHROMIUM_ARGS = [
 ]
 DEFAULT_PAGES = ["index.html"] + [f"chapters/{n}.html" for n in (
     "01-entropy", "02-softmax", "03-softmax-jacobian", "04-cross-entropy-gradient",
-    "05-weighted-cross-entropy", "06-fashion-mnist",
-)]  # fmt: skip
+    "05-weighted-cross-entropy", "06-fashion-mnist", "07-sigmoid-multilabel", "08-calibration",
+    "09-numbers-and-scale",
+)] + ["playground.html"]  # fmt: skip
 
 DCL_JS = """() => {
   const nav = performance.getEntriesByType("navigation")[0];

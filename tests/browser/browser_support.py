@@ -22,6 +22,23 @@ NOT_BUILT = (
 )
 
 
+# The site lays out a block of a chapter only when it comes near the screen (content-visibility:
+# auto in tools/site_assets/static/xent_reading.css); until then the block is a 200 px box. A
+# reader only ever looks at what is on screen, which is laid out; a test that measures or reads
+# the whole page at once (axe's geometry, innerText off screen) first scrolls through the page
+# as a reader would, so that every block has been laid out once and keeps its real size.
+SCROLL_THROUGH_JS = """async () => {
+  const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const step = Math.max(200, innerHeight - 100);
+  for (let y = 0; y < document.documentElement.scrollHeight; y += step) {
+    scrollTo(0, y);
+    await frames();
+  }
+  scrollTo(0, 0);
+  await frames();
+}"""
+
+
 def site_pages() -> list[str]:
     """Every HTML page of the built site, as paths relative to _build/html (sorted)."""
     if not SITE.is_dir():

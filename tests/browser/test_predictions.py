@@ -37,6 +37,10 @@ def _count(page, name: str) -> int:
 
 def _ready(page) -> None:
     page.wait_for_selector(f'{ROOT}[data-mounted] [data-count="count"]')
+    # on screen, as a reader sees it: the site lays out a block only near the screen, and
+    # innerText reads the laid-out text
+    page.locator(ROOT).scroll_into_view_if_needed()
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
 def _drive(page) -> None:

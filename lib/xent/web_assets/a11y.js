@@ -7,8 +7,9 @@
  *   explorer (given the id `explorer` when it has none) and moves focus there.
  * - Wide display formulas: a formula wider than the column scrolls sideways; a keyboard user
  *   can only scroll it if it can take focus, so exactly the formulas that overflow (checked
- *   again when the window is resized) become Tab stops, named "wide formula". Every other
- *   formula stays out of the Tab order, as the theme does for wide code blocks.
+ *   when each is laid out, and again when its width changes) become Tab stops, named "wide
+ *   formula". Every other formula stays out of the Tab order, as the theme does for wide code
+ *   blocks.
  */
 (function () {
   "use strict";
@@ -40,34 +41,54 @@
     }
   }
 
-  function markWideFormulas(doc) {
-    doc.querySelectorAll(".bd-article div.math").forEach(function (m) {
-      var wide = m.scrollWidth > m.clientWidth + 1;
-      if (wide && !m.hasAttribute("data-xent-wide")) {
-        m.setAttribute("data-xent-wide", "");
-        m.setAttribute("tabindex", "0");
-        m.setAttribute("role", "group");
-        m.setAttribute("aria-label", "wide formula: scroll sideways with the arrow keys");
-      } else if (!wide && m.hasAttribute("data-xent-wide")) {
-        ["data-xent-wide", "tabindex", "role", "aria-label"].forEach(function (a) {
-          m.removeAttribute(a);
-        });
-      }
-    });
+  function markWide(m) {
+    var wide = m.scrollWidth > m.clientWidth + 1;
+    if (wide && !m.hasAttribute("data-xent-wide")) {
+      m.setAttribute("data-xent-wide", "");
+      m.setAttribute("tabindex", "0");
+      m.setAttribute("role", "group");
+      m.setAttribute("aria-label", "wide formula: scroll sideways with the arrow keys");
+    } else if (!wide && m.hasAttribute("data-xent-wide")) {
+      ["data-xent-wide", "tabindex", "role", "aria-label"].forEach(function (a) {
+        m.removeAttribute(a);
+      });
+    }
+  }
+
+  /* Whether a formula is laid out: the site lays out a block only near the screen
+     (content-visibility in xent_reading.css); measuring one that is not would force it. */
+  function laidOut(m) {
+    return !m.checkVisibility || m.checkVisibility({ contentVisibilityAuto: true });
+  }
+
+  /* A formula is checked when it is laid out and whenever its box changes width (the first
+     layout near the screen, a resized window: a ResizeObserver reports both, after layout, so
+     nothing here forces one), and again once the fonts are in, which changes the formula's
+     width but not its box's. */
+  function watchWideFormulas(doc) {
+    var formulas = Array.prototype.slice.call(doc.querySelectorAll(".bd-article div.math"));
+    var recheck = function () {
+      formulas.forEach(function (m) { if (laidOut(m)) markWide(m); });
+    };
+    if (window.ResizeObserver) {
+      var observer = new ResizeObserver(function (entries) {
+        entries.forEach(function (entry) { markWide(entry.target); });
+      });
+      formulas.forEach(function (m) { observer.observe(m); });
+    } else {
+      recheck();
+      var timer = null;
+      window.addEventListener("resize", function () {
+        clearTimeout(timer);
+        timer = setTimeout(recheck, 200);
+      });
+    }
+    if (doc.fonts && doc.fonts.ready) doc.fonts.ready.then(recheck);
   }
 
   function run() {
     addJumpLink(document);
-    markWideFormulas(document);
-    var again = function () { markWideFormulas(document); };
-    /* widths settle once the fonts and styles are in */
-    window.addEventListener("load", again);
-    if (document.fonts && document.fonts.ready) document.fonts.ready.then(again);
-    var timer = null;
-    window.addEventListener("resize", function () {
-      clearTimeout(timer);
-      timer = setTimeout(function () { markWideFormulas(document); }, 200);
-    });
+    watchWideFormulas(document);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", run);
