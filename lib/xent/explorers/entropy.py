@@ -1,4 +1,8 @@
-"""Chapter 1's explorer: H(p), H(p, q), H(q, p) and KL(p || q), fixed p, q set by sliders."""
+"""Chapter 1's explorer: H(p), H(p, q), H(q, p) and KL(p || q), fixed p, q set by sliders.
+
+The state and results use the letters of :mod:`xent.info` (``p``, ``q``); the reader sees
+chapter 1's letters, the source ``a`` (``p`` here) and the distribution ``b`` (``q`` here),
+because in the book ``p`` is always the model (the Notation page)."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ class EntropyExplorer(Explorer):
     ``{p, q, H_p, H_pq, H_qp, KL_pq}`` in the chosen unit (chapter 1)."""
 
     kind = "entropy"
-    title = "Entropy explorer: cross-entropy and KL of p against your q"
+    title = "Entropy explorer: cross-entropy and KL of a against your b"
     state = ("p", "q", "unit", "ranges")
 
     p = traitlets.Any(list(P)).tag(sync=True)

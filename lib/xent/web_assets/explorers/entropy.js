@@ -1,13 +1,16 @@
 /*
  * Chapter 1: H(p), H(p, q), H(q, p) and KL(p || q) for a fixed p and q = slider weights / sum.
  * Python side: xent/explorers/entropy.py (the same results, computed with xent).
+ * The state keeps the letters of xent.info (p, q); what the reader sees uses chapter 1's
+ * letters, the source a (p here) and the distribution b (q here): in the book p is always the
+ * model (see the Notation page).
  */
 export default {
-  title: "Entropy explorer: cross-entropy and KL of p against your q",
+  title: "Entropy explorer: cross-entropy and KL of a against your b",
   state: ["p", "q", "unit", "ranges"],
   controls: (s, h) => [
     ...s.q.map((_, i) => ({
-      key: "q", index: i, label: "weight of q" + h.sub(i),
+      key: "q", index: i, label: "weight of b" + h.sub(i),
       min: s.ranges.q[0], max: s.ranges.q[1], step: s.ranges.q[2],
     })),
     { key: "unit", label: "units", options: [["nats", "nats (log base e)"], ["bits", "bits (log base 2)"]] },
@@ -25,19 +28,19 @@ export default {
     };
   },
   view: (r, s, h) => [
-    h.heading("p (fixed, grey) against q = your weights renormalised (blue)"),
+    h.heading("a (fixed, grey) against b = your weights renormalised (blue)"),
     h.bars(r.p.flatMap((pi, i) => [
-      { name: "p" + i, label: "p" + h.sub(i), value: pi, tone: "alt" },
-      { name: "q" + i, label: "q" + h.sub(i), value: r.q[i] },
+      { name: "p" + i, label: "a" + h.sub(i), value: pi, tone: "alt" },
+      { name: "q" + i, label: "b" + h.sub(i), value: r.q[i] },
     ])),
     h.readout([
-      ["H(p)", "H_p", r.H_p],
-      ["H(p, q)", "H_pq", r.H_pq],
-      ["H(q, p)", "H_qp", r.H_qp],
-      ["KL(p \u2016 q) = H(p, q) \u2212 H(p)", "KL_pq", r.KL_pq],
+      ["H(a)", "H_p", r.H_p],
+      ["H(a, b)", "H_pq", r.H_pq],
+      ["H(b, a)", "H_qp", r.H_qp],
+      ["D_KL(a \u2016 b) = H(a, b) \u2212 H(a)", "KL_pq", r.KL_pq],
     ]),
   ],
   announce: (r, s, h) =>
-    `in ${s.unit}: H(p) ${h.fmt(r.H_p)}, H(p, q) ${h.fmt(r.H_pq)}, H(q, p) ${h.fmt(r.H_qp)}, ` +
-    `KL(p, q) ${h.fmt(r.KL_pq)}`,
+    `in ${s.unit}: H(a) ${h.fmt(r.H_p)}, H(a, b) ${h.fmt(r.H_pq)}, H(b, a) ${h.fmt(r.H_qp)}, ` +
+    `D_KL(a, b) ${h.fmt(r.KL_pq)}`,
 };
