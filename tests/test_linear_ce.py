@@ -188,23 +188,3 @@ def test_more_bad_input_names_the_argument(call, exc, name):
     with raises_naming(exc, name):
         call()
 
-
-def test_blas_takes_every_accumulation(products, monkeypatch):
-    """With BLAS reachable, the bias-plus-logits and every dW accumulation go through one
-    gemm call each: none falls back to NumPy because of a layout the wrapper refused."""
-    if products != "blas":
-        pytest.skip("the NumPy fallback is tested by every other test")
-    calls = []
-    real = _blas.matmul_add
-
-    def recording(a, b, out):
-        calls.append(real(a, b, out))
-        return calls[-1]
-
-    monkeypatch.setattr(_blas, "matmul_add", recording)
-    for dtype in (np.float32, np.float64):
-        calls.clear()
-        x, W, target, b = problem(50, 6, 40, seed=2, dtype=dtype)
-        xent.linear_cross_entropy_and_grad(x, W, target, b=b, chunk_size=8)
-        chunks = 7  # 50 rows in chunks of 8
-        assert calls == [True] * (chunks + chunks - 1)  # logits of every chunk, dW after the first
