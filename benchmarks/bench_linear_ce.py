@@ -35,6 +35,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 
 MIB = 1 << 20
 
@@ -120,13 +121,12 @@ def make_problem(n: int, d: int, v: int, seed: int = 0):
     return x, W, b, y
 
 
-def check_agree(x, W, b, y, chunk_size=None) -> float:
-    """Largest difference between the paths, relative to each output's scale."""
-    results = [materialised(x, W, b, y), materialised_fused(x, W, b, y),
-               chunked(x, W, b, y, chunk_size)]  # fmt: skip
+def check_agree(fns: dict[str, Callable[[], tuple]]) -> float:
+    """Largest difference of every path from the first, relative to each output's scale."""
+    first, *others = [fn() for fn in fns.values()]
     worst = 0.0
-    for other in results[1:]:
-        for name, u, w in zip(("loss", "dx", "dW", "db"), results[0], other, strict=True):
+    for other in others:
+        for name, u, w in zip(("loss", "dx", "dW", "db"), first, other, strict=True):
             scale = float(np.max(np.abs(u))) or 1.0
             err = float(np.max(np.abs(np.asarray(u, np.float64) - w))) / scale
             if not err < 1e-4:
@@ -137,10 +137,10 @@ def check_agree(x, W, b, y, chunk_size=None) -> float:
 
 def run(n: int, d: int, v: int, repeat: int, chunk_size=None) -> dict:
     x, W, b, y = make_problem(n, d, v)
-    agree = check_agree(x, W, b, y, chunk_size)
-    row: dict = {"N": n, "d": d, "V": v, "agree": agree}
-    fns = {name: (lambda fn=fn: fn(x, W, b, y)) for name, fn in PATHS}
-    fns["chunked"] = lambda: chunked(x, W, b, y, chunk_size)
+    # every path on the same arrays; the chunked one with the chunk size asked for
+    options = {"chunked": {"chunk_size": chunk_size}}
+    fns = {name: partial(fn, x, W, b, y, **options.get(name, {})) for name, fn in PATHS}
+    row: dict = {"N": n, "d": d, "V": v, "agree": check_agree(fns)}
     for name, fn in fns.items():
         row[name + "_MiB"] = peak_memory(fn) / MIB  # also a warm-up of each path
     times = interleaved_times(fns, repeat)
